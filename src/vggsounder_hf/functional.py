@@ -1,0 +1,443 @@
+"""Pure, vectorised numpy implementations of every VGGSounder metric.
+
+Every function takes dense arrays (clips along axis 0, the 309 classes along axis 1) and
+returns plain floats or arrays. Nothing here knows about files, clip ids or modalities: the
+:mod:`vggsounder_hf.evaluation` layer builds the matrices and calls these functions, and so
+does every other entry point (the ``evaluate`` module, the command line, the Trainer hook).
+
+Conventions follow the authors' reference implementation (which calls scikit-learn with
+``zero_division=0``):
+
+* micro scores are computed from the true/false positive counts summed over all classes,
+  and are ``0.0`` when their denominator is zero;
+* macro F1 averages the per-class F1 over *all* classes; a class absent from both the truth
+  and the predictions scores ``0.0``;
+* AUC-ROC and average precision are computed per class and averaged over the classes that
+  have at least one positive and at least one negative clip; with no such class the mean is
+  ``0.0``.
+
+An empty input (zero clips) gives ``nan`` for every rate, since no value would be meaningful.
+
+Example:
+    >>> import numpy as np
+    >>> y_true = np.array([[1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> y_pred = np.array([[1, 0, 0], [0, 1, 0]], dtype=bool)
+    >>> round(f1_score(y_true, y_pred), 4)
+    0.8
+    >>> hit_rate(y_true, y_pred), subset_accuracy(y_true, y_pred)
+    (1.0, 0.5)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+TieBreak = Literal["reference", "lowest_index"]
+TIE_BREAKS: tuple[str, ...] = ("reference", "lowest_index")
+
+# Number of classes ranked at once by the per-class curve metrics; bounds peak memory.
+_CLASS_CHUNK = 64
+
+
+def _check_label_matrices(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.ndim != 2 or y_pred.ndim != 2:
+        raise ValueError(
+            f"y_true and y_pred must be 2-D (clips x classes); got shapes {y_true.shape} "
+            f"and {y_pred.shape}"
+        )
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    return y_true.astype(bool, copy=False), y_pred.astype(bool, copy=False)
+
+
+def _check_scores(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    y_true = np.asarray(y_true).astype(bool, copy=False)
+    scores = np.asarray(scores, dtype=np.float64)
+    if y_true.ndim != 2 or y_true.shape != scores.shape:
+        raise ValueError(
+            f"y_true and scores must be 2-D arrays of one shape; got {y_true.shape} and "
+            f"{scores.shape}"
+        )
+    if not np.isfinite(scores).all():
+        raise ValueError("scores contain NaN or infinite values")
+    return y_true, scores
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else 0.0
+
+
+def confusion_counts(
+    y_true: np.ndarray, y_pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-class true positives, false positives and false negatives.
+
+    Args:
+        y_true: Boolean ``(n_clips, n_classes)`` ground truth.
+        y_pred: Boolean ``(n_clips, n_classes)`` predictions.
+
+    Returns:
+        Three ``int64`` arrays of length ``n_classes``: ``(tp, fp, fn)``.
+
+    Example:
+        >>> import numpy as np
+        >>> tp, fp, fn = confusion_counts(np.eye(2, dtype=bool), np.ones((2, 2), dtype=bool))
+        >>> tp.tolist(), fp.tolist(), fn.tolist()
+        ([1, 1], [1, 1], [0, 0])
+    """
+    y_true, y_pred = _check_label_matrices(y_true, y_pred)
+    true_positives = column_counts(y_true & y_pred)
+    predicted = column_counts(y_pred)
+    actual = column_counts(y_true)
+    return true_positives, predicted - true_positives, actual - true_positives
+
+
+def column_counts(mask: np.ndarray) -> np.ndarray:
+    """Number of ``True`` entries in each column of a boolean matrix, as ``int64``.
+
+    Sums blocks of 255 rows in ``uint8`` (which cannot overflow) before widening: about
+    five times faster than ``mask.sum(axis=0)`` on VGGSounder-sized matrices.
+
+    Example:
+        >>> import numpy as np
+        >>> column_counts(np.array([[1, 0], [1, 1]], bool)).tolist()
+        [2, 1]
+    """
+    as_bytes = np.ascontiguousarray(mask, dtype=bool).view(np.uint8)
+    blocked_rows = as_bytes.shape[0] // 255 * 255
+    blocks = as_bytes[:blocked_rows].reshape(-1, 255, as_bytes.shape[1])
+    counts = blocks.sum(axis=1, dtype=np.uint8).sum(axis=0, dtype=np.int64)
+    return counts + as_bytes[blocked_rows:].sum(axis=0, dtype=np.int64)
+
+
+def precision_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Micro-averaged precision: correct predicted labels over all predicted labels.
+
+    Example:
+        >>> import numpy as np
+        >>> precision_score(np.array([[1, 0]], bool), np.array([[1, 1]], bool))
+        0.5
+    """
+    tp, fp, _ = confusion_counts(y_true, y_pred)
+    return _ratio(tp.sum(), tp.sum() + fp.sum())
+
+
+def recall_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Micro-averaged recall: correct predicted labels over all true labels.
+
+    Example:
+        >>> import numpy as np
+        >>> recall_score(np.array([[1, 1]], bool), np.array([[1, 0]], bool))
+        0.5
+    """
+    tp, _, fn = confusion_counts(y_true, y_pred)
+    return _ratio(tp.sum(), tp.sum() + fn.sum())
+
+
+def f1_score(
+    y_true: np.ndarray, y_pred: np.ndarray, average: Literal["micro", "macro"] = "micro"
+) -> float:
+    """F1 score, micro- or macro-averaged over classes.
+
+    ``macro`` averages over every column of the matrices (309 for VGGSounder), scoring a
+    class that is absent from both truth and predictions as ``0.0``, as the reference does.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0, 0], [0, 1, 0]], bool)
+        >>> f1_score(y_true, y_true), f1_score(y_true, y_true, average="macro")
+        (1.0, 0.6666666666666666)
+    """
+    tp, fp, fn = confusion_counts(y_true, y_pred)
+    if average == "micro":
+        return _ratio(2 * tp.sum(), 2 * tp.sum() + fp.sum() + fn.sum())
+    if average == "macro":
+        return float(per_class_f1(tp, fp, fn).mean()) if tp.size else 0.0
+    raise ValueError(f"average must be 'micro' or 'macro', got {average!r}")
+
+
+def per_class_f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
+    """F1 of each class from its counts; ``0.0`` where the class never occurs.
+
+    Example:
+        >>> import numpy as np
+        >>> per_class_f1(np.array([1, 0]), np.array([1, 0]), np.array([0, 0])).tolist()
+        [0.6666666666666666, 0.0]
+    """
+    denominator = 2 * tp + fp + fn
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+
+def jaccard_score(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Micro-averaged Jaccard index (intersection over union of the label sets).
+
+    Example:
+        >>> import numpy as np
+        >>> jaccard_score(np.array([[1, 1, 0]], bool), np.array([[1, 0, 1]], bool))
+        0.3333333333333333
+    """
+    tp, fp, fn = confusion_counts(y_true, y_pred)
+    return _ratio(tp.sum(), tp.sum() + fp.sum() + fn.sum())
+
+
+def subset_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of clips whose predicted label set equals the true set exactly.
+
+    Example:
+        >>> import numpy as np
+        >>> subset_accuracy(np.eye(2, dtype=bool), np.array([[1, 0], [1, 1]], bool))
+        0.5
+    """
+    y_true, y_pred = _check_label_matrices(y_true, y_pred)
+    if y_true.shape[0] == 0:
+        return float("nan")
+    return float(np.mean(~np.any(y_true != y_pred, axis=1)))
+
+
+def hits(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Per clip: does at least one predicted label belong to the true set?
+
+    Example:
+        >>> import numpy as np
+        >>> hits(np.eye(2, dtype=bool), np.array([[1, 1], [1, 0]], bool)).tolist()
+        [True, False]
+    """
+    y_true, y_pred = _check_label_matrices(y_true, y_pred)
+    return np.any(y_true & y_pred, axis=1)
+
+
+def hit_rate(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Fraction of clips with at least one correct predicted label.
+
+    Example:
+        >>> import numpy as np
+        >>> hit_rate(np.eye(2, dtype=bool), np.array([[1, 1], [1, 0]], bool))
+        0.5
+    """
+    clip_hits = hits(y_true, y_pred)
+    return float(clip_hits.mean()) if clip_hits.size else float("nan")
+
+
+def label_set_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """Every label-set metric of the VGGSounder table in one pass over the counts.
+
+    Returns:
+        ``subset_accuracy``, ``f1`` (micro), ``f1_macro``, ``precision``, ``recall``,
+        ``jaccard`` (micro) and ``hit``, as fractions.
+
+    Example:
+        >>> import numpy as np
+        >>> scores = label_set_scores(np.eye(2, dtype=bool), np.eye(2, dtype=bool))
+        >>> scores["f1"], scores["hit"], scores["subset_accuracy"]
+        (1.0, 1.0, 1.0)
+    """
+    y_true, y_pred = _check_label_matrices(y_true, y_pred)
+    tp, fp, fn = confusion_counts(y_true, y_pred)
+    total_tp, total_fp, total_fn = tp.sum(), fp.sum(), fn.sum()
+    return {
+        "subset_accuracy": subset_accuracy(y_true, y_pred),
+        "f1": _ratio(2 * total_tp, 2 * total_tp + total_fp + total_fn),
+        "f1_macro": float(per_class_f1(tp, fp, fn).mean()) if tp.size else 0.0,
+        "precision": _ratio(total_tp, total_tp + total_fp),
+        "recall": _ratio(total_tp, total_tp + total_fn),
+        "jaccard": _ratio(total_tp, total_tp + total_fp + total_fn),
+        "hit": hit_rate(y_true, y_pred),
+    }
+
+
+def top_k_ranking(scores: np.ndarray, k: int, tie_break: TieBreak = "reference") -> np.ndarray:
+    """Indices of the ``k`` highest-scoring classes of every clip.
+
+    Args:
+        scores: ``(n_clips, n_classes)`` scores.
+        k: How many classes to keep per clip (``1 <= k <= n_classes``).
+        tie_break: ``"reference"`` reproduces the authors' code exactly: the last ``k``
+            columns of numpy's default (unstable) ``argsort``. Among tied scores its choice
+            depends on the CPU (AVX-512 machines break ties differently). ``"lowest_index"``
+            is deterministic everywhere: among tied scores the class listed first in
+            ``classes.csv`` wins.
+
+    Returns:
+        ``int64`` array ``(n_clips, k)``. Column order is not meaningful.
+
+    Example:
+        >>> import numpy as np
+        >>> top_k_ranking(np.array([[0.1, 0.9, 0.5]]), 2).tolist()
+        [[2, 1]]
+        >>> top_k_ranking(np.array([[1.0, 1.0, 0.0]]), 1, tie_break="lowest_index").tolist()
+        [[0]]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D (clips x classes), got shape {scores.shape}")
+    if not 1 <= k <= scores.shape[1]:
+        raise ValueError(f"k must be between 1 and {scores.shape[1]}, got {k}")
+    if tie_break == "reference":
+        return np.argsort(scores, axis=1)[:, -k:]
+    if tie_break == "lowest_index":
+        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+
+
+def top_k_mask(scores: np.ndarray, k: int, tie_break: TieBreak = "reference") -> np.ndarray:
+    """Boolean prediction matrix with the ``k`` best classes of each clip set.
+
+    Example:
+        >>> import numpy as np
+        >>> top_k_mask(np.array([[0.1, 0.9, 0.5]]), 1).astype(int).tolist()
+        [[0, 1, 0]]
+    """
+    return ranking_to_mask(top_k_ranking(scores, k, tie_break), np.shape(scores)[1])
+
+
+def ranking_to_mask(ranking: np.ndarray, num_classes: int) -> np.ndarray:
+    """Turn ``(n_clips, k)`` class indices into a boolean ``(n_clips, num_classes)`` matrix.
+
+    Example:
+        >>> ranking_to_mask(np.array([[2], [0]]), 3).astype(int).tolist()
+        [[0, 0, 1], [1, 0, 0]]
+    """
+    mask = np.zeros((ranking.shape[0], num_classes), dtype=bool)
+    np.put_along_axis(mask, ranking, True, axis=1)
+    return mask
+
+
+def _tie_groups(sorted_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last position of each entry's run of equal values, along axis 1."""
+    length = sorted_scores.shape[1]
+    positions = np.arange(length)
+    boundary = sorted_scores[:, 1:] != sorted_scores[:, :-1]
+    starts_run = np.ones(sorted_scores.shape, dtype=bool)
+    starts_run[:, 1:] = boundary
+    ends_run = np.ones(sorted_scores.shape, dtype=bool)
+    ends_run[:, :-1] = boundary
+    first = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
+    last_reversed = np.where(ends_run, positions, length - 1)[:, ::-1]
+    last = np.minimum.accumulate(last_reversed, axis=1)[:, ::-1]
+    return first, last
+
+
+def roc_auc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve of every class, ``nan`` where it is undefined.
+
+    Computed as the Mann-Whitney statistic with tied scores sharing their average rank,
+    which equals the trapezoidal area under scikit-learn's ROC curve. A class without a
+    positive or without a negative clip has no ROC curve and gets ``nan``.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0], [0, 0], [1, 1]], bool)
+        >>> scores = np.array([[0.9, 0.1], [0.2, 0.3], [0.4, 0.3]])
+        >>> roc_auc_per_class(y_true, scores).tolist()
+        [1.0, 0.75]
+    """
+    y_true, scores = _check_scores(y_true, scores)
+    n_clips, n_classes = y_true.shape
+    auc = np.full(n_classes, np.nan)
+    for start in range(0, n_classes, _CLASS_CHUNK):
+        chunk = slice(start, min(start + _CLASS_CHUNK, n_classes))
+        class_scores = np.ascontiguousarray(scores[:, chunk].T)
+        class_truth = np.ascontiguousarray(y_true[:, chunk].T)
+        order = np.argsort(class_scores, axis=1, kind="stable")
+        sorted_scores = np.take_along_axis(class_scores, order, axis=1)
+        sorted_truth = np.take_along_axis(class_truth, order, axis=1)
+        first, last = _tie_groups(sorted_scores)
+        average_rank = (first + last) / 2.0 + 1.0
+        positives = sorted_truth.sum(axis=1).astype(np.float64)
+        negatives = n_clips - positives
+        rank_sum = np.where(sorted_truth, average_rank, 0.0).sum(axis=1)
+        defined = (positives > 0) & (negatives > 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
+        auc[chunk] = np.where(defined, values, np.nan)
+    return auc
+
+
+def average_precision_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Average precision (area under the precision-recall curve) of every class.
+
+    Uses scikit-learn's definition, ``sum_n (R_n - R_{n-1}) P_n`` over the distinct score
+    thresholds, so clips with tied scores enter together. ``nan`` for a class without a
+    positive clip or without a negative clip (the reference skips those classes).
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1], [0], [1]], bool)
+        >>> average_precision_per_class(y_true, np.array([[0.9], [0.5], [0.1]])).round(4).tolist()
+        [0.8333]
+    """
+    y_true, scores = _check_scores(y_true, scores)
+    n_clips, n_classes = y_true.shape
+    precision_sums = np.full(n_classes, np.nan)
+    ranks = np.arange(1, n_clips + 1, dtype=np.float64)
+    for start in range(0, n_classes, _CLASS_CHUNK):
+        chunk = slice(start, min(start + _CLASS_CHUNK, n_classes))
+        class_scores = np.ascontiguousarray(scores[:, chunk].T)
+        class_truth = np.ascontiguousarray(y_true[:, chunk].T)
+        order = np.argsort(-class_scores, axis=1, kind="stable")
+        sorted_scores = np.take_along_axis(class_scores, order, axis=1)
+        sorted_truth = np.take_along_axis(class_truth, order, axis=1)
+        _, last = _tie_groups(sorted_scores)
+        true_positives = np.cumsum(sorted_truth, axis=1, dtype=np.float64)
+        precision_at_threshold = np.take_along_axis(true_positives, last, axis=1) / ranks[last]
+        positives = true_positives[:, -1] if n_clips else np.zeros(class_truth.shape[0])
+        defined = (positives > 0) & (positives < n_clips)
+        summed = np.where(sorted_truth, precision_at_threshold, 0.0).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision_sums[chunk] = np.where(defined, summed / positives, np.nan)
+    return precision_sums
+
+
+def mean_over_defined(per_class: np.ndarray) -> float:
+    """Mean over the classes whose value is defined; ``0.0`` when none is (reference rule).
+
+    Example:
+        >>> import numpy as np
+        >>> mean_over_defined(np.array([1.0, np.nan, 0.5]))
+        0.75
+    """
+    defined = per_class[~np.isnan(per_class)]
+    return float(defined.mean()) if defined.size else 0.0
+
+
+def modality_confusion(
+    hits_audio: np.ndarray, hits_video: np.ndarray, hits_audio_visual: np.ndarray
+) -> dict[str, float]:
+    """Modality confusion rates from per-clip hits of the three inputs.
+
+    Args:
+        hits_audio: Per clip, whether the audio-only input hits a true label.
+        hits_video: Per clip, whether the video-only input hits.
+        hits_audio_visual: Per clip, whether the audio-visual input hits.
+
+    Returns:
+        ``a``: fraction of clips the audio input hits and the audio-visual input misses;
+        ``v``: likewise for video; ``a_and_v``: both unimodal inputs hit, audio-visual misses.
+        The denominator is every clip given (lower is better).
+
+    Example:
+        >>> import numpy as np
+        >>> modality_confusion(np.array([1, 1, 0], bool), np.array([1, 0, 0], bool),
+        ...                    np.array([0, 0, 0], bool))
+        {'a': 0.6666666666666666, 'v': 0.3333333333333333, 'a_and_v': 0.3333333333333333}
+    """
+    audio = np.asarray(hits_audio, dtype=bool)
+    video = np.asarray(hits_video, dtype=bool)
+    audio_visual = np.asarray(hits_audio_visual, dtype=bool)
+    if not audio.shape == video.shape == audio_visual.shape:
+        raise ValueError(
+            f"hit vectors differ in length: {audio.shape}, {video.shape}, {audio_visual.shape}"
+        )
+    if audio.size == 0:
+        return {"a": float("nan"), "v": float("nan"), "a_and_v": float("nan")}
+    missed = ~audio_visual
+    return {
+        "a": float(np.mean(audio & missed)),
+        "v": float(np.mean(video & missed)),
+        "a_and_v": float(np.mean(audio & video & missed)),
+    }

@@ -1,0 +1,242 @@
+"""The ground truth of a VGGSounder clip set as dense arrays, ready for the metric core.
+
+:class:`GroundTruth` holds, for every clip (sorted by ``video_id``), the modality of each of
+its labels in one ``int8`` matrix: ``-1`` where the clip does not have the class, else the
+index of ``A``, ``V`` or ``AV``. Every label subset of the paper is a view of that matrix:
+
+==========  ====================  ===========================================
+column      label modalities      meaning
+==========  ====================  ===========================================
+``a``       A, AV                 audible labels
+``v``       V, AV                 visible labels
+``av``      AV                    audible and visible labels
+``a only``  A                     audible but not visible (A¬V)
+``v only``  V                     visible but not audible (V¬A)
+``all``     A, V, AV              every label (used for modality confusion)
+==========  ====================  ===========================================
+
+Example:
+    >>> truth = GroundTruth.from_rows(
+    ...     [{"video_id": "x_000001", "labels": [0, 2], "modalities": ["A", "AV"],
+    ...       "background_music": False, "static_image": False, "voice_over": True}],
+    ...     class_names=("dog", "cat", "bird"))
+    >>> truth.labels("a").astype(int).tolist(), truth.labels("av").astype(int).tolist()
+    ([[1, 0, 1]], [[0, 0, 1]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from vggsounder_hf.clip_sets import META_LABELS, ClipSet, resolve_clip_set
+
+MODALITY_NAMES: tuple[str, ...] = ("A", "V", "AV")
+COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
+
+_A, _V, _AV = 0, 1, 2
+LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
+    "a": (_A, _AV),
+    "v": (_V, _AV),
+    "av": (_AV,),
+    "a only": (_A,),
+    "v only": (_V,),
+    "all": (_A, _V, _AV),
+}
+
+
+@dataclass(frozen=True, eq=False)
+class GroundTruth:
+    """Labels, label modalities and meta flags of a set of clips.
+
+    Attributes:
+        video_ids: Clip ids, sorted, unique (``numpy`` array of ``str``).
+        modality_codes: ``int8`` array ``(n_clips, n_classes)``; ``-1`` = label absent,
+            ``0``/``1``/``2`` = the label is ``A``/``V``/``AV``.
+        meta: Per meta label, a boolean array of length ``n_clips``.
+        class_names: The class names, in ``classes.csv`` order.
+    """
+
+    video_ids: np.ndarray
+    modality_codes: np.ndarray
+    meta: Mapping[str, np.ndarray]
+    class_names: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.video_ids)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def labels(self, column: str = "all") -> np.ndarray:
+        """Boolean ``(n_clips, n_classes)`` matrix of the labels in one column's subset."""
+        if column not in LABEL_MODALITIES:
+            raise ValueError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
+        if column == "all":
+            return self.modality_codes >= 0
+        masks = [self.modality_codes == code for code in LABEL_MODALITIES[column]]
+        return np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+
+    def select(self, clip_set: ClipSet) -> GroundTruth:
+        """The clips that pass a clip-set filter (see :mod:`vggsounder_hf.clip_sets`)."""
+        keep = np.ones(len(self), dtype=bool)
+        for meta_label, required in resolve_clip_set(clip_set).items():
+            keep &= self.meta[meta_label] == required
+        return self.take(keep)
+
+    def take(self, rows: np.ndarray) -> GroundTruth:
+        """A ground truth restricted to ``rows`` (a boolean mask or sorted indices)."""
+        return GroundTruth(
+            video_ids=self.video_ids[rows],
+            modality_codes=self.modality_codes[rows],
+            meta={name: flags[rows] for name, flags in self.meta.items()},
+            class_names=self.class_names,
+        )
+
+    def row_of(self, video_ids: Sequence[str] | np.ndarray) -> np.ndarray:
+        """Row index of each given id, ``-1`` for ids not in this ground truth."""
+        row_by_id = self._row_by_id
+        return np.fromiter(
+            (row_by_id.get(video_id, -1) for video_id in video_ids), np.int64, len(video_ids)
+        )
+
+    @cached_property
+    def _row_by_id(self) -> dict[str, int]:
+        return {video_id: row for row, video_id in enumerate(self.video_ids.tolist())}
+
+    @classmethod
+    def from_clips(cls, clips: Iterable[Any], class_names: Sequence[str]) -> GroundTruth:
+        """Build from objects with the attributes of :class:`vggsounder_hf.annotations.Clip`
+        (``video_id``, ``labels``/``modalities`` as indices and the three meta flags)."""
+        rows = (
+            {
+                "video_id": clip.video_id,
+                "labels": clip.labels,
+                "modalities": clip.modalities,
+                **{name: getattr(clip, name) for name in META_LABELS},
+            }
+            for clip in clips
+        )
+        return cls.from_rows(rows, class_names)
+
+    @classmethod
+    def from_release(cls, release: Any) -> GroundTruth:
+        """Build from a :class:`vggsounder_hf.sources.Release` (all of its clips)."""
+        return cls.from_clips(release.clips, release.class_names)
+
+    @classmethod
+    def from_rows(
+        cls, rows: Iterable[Mapping[str, Any]], class_names: Sequence[str]
+    ) -> GroundTruth:
+        """Build from dataset rows.
+
+        Each row needs ``video_id``, ``labels`` (class indices or names), ``modalities``
+        (indices into ``("A", "V", "AV")`` or those strings, aligned with ``labels``) and
+        the meta flags ``background_music``, ``static_image``, ``voice_over``. These are
+        exactly the rows of the ``vggsounder`` dataset.
+
+        Raises:
+            ValueError: A row misses a field, repeats a clip or a label, names an unknown
+                class or modality, or has labels and modalities of different lengths.
+        """
+        class_names = tuple(class_names)
+        class_index = {name: index for index, name in enumerate(class_names)}
+        video_ids: list[str] = []
+        clip_rows: list[int] = []
+        label_columns: list[int] = []
+        codes: list[int] = []
+        meta: dict[str, list[bool]] = {name: [] for name in META_LABELS}
+        for row_number, row in enumerate(rows):
+            try:
+                video_id = row["video_id"]
+                labels = row["labels"]
+                modalities = row["modalities"]
+                flags = [row[name] for name in META_LABELS]
+            except KeyError as missing:
+                raise ValueError(f"reference row {row_number} has no field {missing}") from None
+            if len(labels) != len(modalities):
+                raise ValueError(
+                    f"reference row {row_number} ({video_id}): {len(labels)} labels but "
+                    f"{len(modalities)} modalities"
+                )
+            for label, modality in zip(labels, modalities, strict=True):
+                clip_rows.append(len(video_ids))
+                label_columns.append(_class_of(label, class_index, class_names, video_id))
+                codes.append(_modality_of(modality, video_id))
+            for name, flag in zip(META_LABELS, flags, strict=True):
+                meta[name].append(bool(flag))
+            video_ids.append(str(video_id))
+        return cls._from_triples(video_ids, clip_rows, label_columns, codes, meta, class_names)
+
+    @classmethod
+    def _from_triples(
+        cls,
+        video_ids: list[str],
+        clip_rows: list[int],
+        label_columns: list[int],
+        codes: list[int],
+        meta: Mapping[str, list[bool]],
+        class_names: tuple[str, ...],
+    ) -> GroundTruth:
+        ids = np.asarray(video_ids, dtype=str)
+        order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[order]
+        if len(sorted_ids) > 1:
+            repeated = sorted_ids[1:] == sorted_ids[:-1]
+            if repeated.any():
+                raise ValueError(
+                    f"clip {sorted_ids[1:][repeated][0]!r} appears more than once in the references"
+                )
+        matrix = np.full((len(ids), len(class_names)), -1, dtype=np.int8)
+        rows = np.asarray(clip_rows, dtype=np.int64)
+        columns = np.asarray(label_columns, dtype=np.int64)
+        if rows.size:
+            pair_keys = rows * len(class_names) + columns
+            unique_keys, counts = np.unique(pair_keys, return_counts=True)
+            if (counts > 1).any():
+                key = unique_keys[counts > 1][0]
+                raise ValueError(
+                    f"clip {video_ids[key // len(class_names)]!r} lists label "
+                    f"{class_names[key % len(class_names)]!r} more than once"
+                )
+            matrix[rows, columns] = np.asarray(codes, dtype=np.int8)
+        return cls(
+            video_ids=sorted_ids,
+            modality_codes=matrix[order],
+            meta={name: np.asarray(flags, dtype=bool)[order] for name, flags in meta.items()},
+            class_names=class_names,
+        )
+
+
+def _class_of(
+    label: Any, class_index: Mapping[str, int], class_names: Sequence[str], video_id: str
+) -> int:
+    if isinstance(label, str):
+        if label not in class_index:
+            raise ValueError(f"reference clip {video_id!r}: unknown class name {label!r}")
+        return class_index[label]
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        if not 0 <= label < len(class_names):
+            raise ValueError(
+                f"reference clip {video_id!r}: class index {label} outside "
+                f"0..{len(class_names) - 1}"
+            )
+        return int(label)
+    raise ValueError(f"reference clip {video_id!r}: label {label!r} is neither a name nor an index")
+
+
+def _modality_of(modality: Any, video_id: str) -> int:
+    if isinstance(modality, str):
+        if modality not in MODALITY_NAMES:
+            raise ValueError(
+                f"reference clip {video_id!r}: unknown modality {modality!r}; use {MODALITY_NAMES}"
+            )
+        return MODALITY_NAMES.index(modality)
+    if isinstance(modality, (int, np.integer)) and 0 <= modality < len(MODALITY_NAMES):
+        return int(modality)
+    raise ValueError(f"reference clip {video_id!r}: unknown modality {modality!r}")
