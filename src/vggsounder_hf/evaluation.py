@@ -112,7 +112,7 @@ def evaluate_predictions(
 
     Returns:
         A flat ``dict`` of results (see the module docstring for the names), plus
-        ``"per_class"`` when asked.
+        ``"per_class"`` when asked (``None`` for a class whose AUC is undefined).
 
     Raises:
         ValueError: Unknown column, bad ``ks``, or class lists that differ.
@@ -183,6 +183,55 @@ def evaluate_predictions(
     return results
 
 
+def modality_confusion_per_clip(
+    truth: GroundTruth,
+    predictions: ModelPredictions,
+    *,
+    clip_set: ClipSet = DEFAULT_CLIP_SET,
+    tie_break: functional.TieBreak = "reference",
+) -> dict[str, np.ndarray]:
+    """Per clip, which inputs hit a true label: the clip-level view behind μ.
+
+    Uses the same clips and rules as ``mu/*`` in :func:`evaluate_predictions` (every clip
+    of the clip set for label sets; clips scored by all three inputs, top-1, for scores).
+
+    Returns:
+        ``video_id`` (array of ids) and boolean arrays ``hit_a``, ``hit_v``, ``hit_av``,
+        ``confused_a`` (audio hits, audio-visual misses), ``confused_v`` and
+        ``confused_a_and_v`` (both unimodal inputs hit, audio-visual misses).
+
+    Raises:
+        ValueError: The model lacks one of the three inputs.
+    """
+    missing = [modality for modality in INPUT_MODALITIES if modality not in predictions.inputs]
+    if missing:
+        raise ValueError(f"modality confusion needs inputs a, v and av; missing {missing}")
+    selected = truth.select(clip_set)
+    aligned = _align_inputs(selected, predictions)
+    predicted = {}
+    rankings = {}
+    if predictions.kind == "labels":
+        predicted = {
+            modality: _predicted_rows(matrix, rows) for modality, (rows, matrix) in aligned.items()
+        }
+    else:
+        rankings = {
+            modality: functional.top_k_ranking(matrix, 1, tie_break)
+            for modality, (_, matrix) in aligned.items()
+        }
+    clips, clip_hits = _clip_hits(selected, aligned, predicted, rankings, tie_break)
+    missed = ~clip_hits["av"]
+    return {
+        "video_id": selected.video_ids[clips],
+        "hit_a": clip_hits["a"],
+        "hit_v": clip_hits["v"],
+        "hit_av": clip_hits["av"],
+        "confused_a": clip_hits["a"] & missed,
+        "confused_v": clip_hits["v"] & missed,
+        "confused_a_and_v": clip_hits["a"] & clip_hits["v"] & missed,
+    }
+
+
 def _checked_ks(ks: Iterable[int], num_classes: int) -> tuple[int, ...]:
     checked = tuple(ks)
     if not checked:
@@ -229,8 +278,12 @@ def _prefixed(key: str, values: dict[str, float]) -> dict[str, float]:
     return {f"{key}/{name}": value for name, value in values.items()}
 
 
-def _by_class(values: np.ndarray, class_names: Sequence[str]) -> dict[str, float]:
-    return {name: float(value) for name, value in zip(class_names, values, strict=True)}
+def _by_class(values: np.ndarray, class_names: Sequence[str]) -> dict[str, float | None]:
+    """Per-class values keyed by class name; ``None`` where undefined (JSON-safe)."""
+    return {
+        name: None if np.isnan(value) else float(value)
+        for name, value in zip(class_names, values, strict=True)
+    }
 
 
 def _per_class_f1(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict:
@@ -253,6 +306,31 @@ def _curve_metrics(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, 
     return auc_roc, average_precision
 
 
+def _clip_hits(
+    truth: GroundTruth,
+    aligned: dict[str, tuple[np.ndarray, np.ndarray]],
+    predicted: dict[str, np.ndarray],
+    rankings: dict[str, np.ndarray],
+    tie_break: str,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The clips μ is computed over, and per input whether each of them is hit."""
+    all_labels = truth.labels("all")
+    if predicted:
+        clips = np.ones(len(truth), dtype=bool)
+        return clips, {
+            modality: functional.hits(all_labels, predicted_labels)
+            for modality, predicted_labels in predicted.items()
+        }
+    clips = np.logical_and.reduce([rows >= 0 for rows, _ in aligned.values()])
+    clip_hits = {}
+    for modality, (rows, _) in aligned.items():
+        top_1 = _best(rankings[modality][rows[clips]], 1, tie_break)
+        clip_hits[modality] = functional.hits(
+            all_labels[clips], functional.ranking_to_mask(top_1, truth.num_classes)
+        )
+    return clips, clip_hits
+
+
 def _modality_confusion(
     truth: GroundTruth,
     aligned: dict[str, tuple[np.ndarray, np.ndarray]],
@@ -261,21 +339,7 @@ def _modality_confusion(
     tie_break: str,
 ) -> dict[str, float]:
     """μ over every clip (label sets) or over clips scored by all three inputs (top-1)."""
-    all_labels = truth.labels("all")
-    if predicted:
-        clips = np.ones(len(truth), dtype=bool)
-        clip_hits = {
-            modality: functional.hits(all_labels, predicted_labels)
-            for modality, predicted_labels in predicted.items()
-        }
-    else:
-        clips = np.logical_and.reduce([rows >= 0 for rows, _ in aligned.values()])
-        clip_hits = {}
-        for modality, (rows, _) in aligned.items():
-            top_1 = _best(rankings[modality][rows[clips]], 1, tie_break)
-            clip_hits[modality] = functional.hits(
-                all_labels[clips], functional.ranking_to_mask(top_1, truth.num_classes)
-            )
+    clips, clip_hits = _clip_hits(truth, aligned, predicted, rankings, tie_break)
     confusion = functional.modality_confusion(clip_hits["a"], clip_hits["v"], clip_hits["av"])
     results = {f"mu/{name}": value for name, value in confusion.items()}
     results["mu/num_clips"] = int(clips.sum())

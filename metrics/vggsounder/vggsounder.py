@@ -1,0 +1,137 @@
+"""VGGSounder: modality-aware multi-label evaluation of audio-visual models (ICCV 2025).
+
+An `evaluate` module. All the arithmetic lives in the `vggsounder-hf` package
+(`vggsounder_hf.evaluation.evaluate_predictions`); this file only declares the inputs and
+hands the stored rows over, so the numbers equal those of the command line and the
+Trainer hook, and the authors' reference implementation.
+"""
+
+import datasets
+import evaluate
+
+from vggsounder_hf import metric_inputs
+from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET
+from vggsounder_hf.evaluation import COLUMNS, DEFAULT_KS
+
+_CITATION = """\
+@inproceedings{zverev2025vggsounder,
+  title     = {{VGGSounder}: Audio-Visual Evaluations for Foundation Models},
+  author    = {Zverev, Daniil and Wiedemer, Thadd{\\"a}us and Prabhu, Ameya and Bethge, Matthias
+               and Brendel, Wieland and Koepke, A. Sophia},
+  booktitle = {Proceedings of the IEEE/CVF International Conference on Computer Vision (ICCV)},
+  year      = {2025}
+}
+"""
+
+_DESCRIPTION = """\
+VGGSounder re-annotates the VGGSound test set as a multi-label benchmark in which every
+label says whether it is audible (A), visible (V) or both (AV). A model is queried with
+audio only (`a`), video only (`v`) and both (`av`); each input is scored against the
+matching label subset: columns `a` (A+AV labels), `v` (V+AV), `av` (AV), `a only` (A
+labels, audio input) and `v only` (V labels, video input). Metrics: subset accuracy,
+micro F1, macro F1, precision, recall, Jaccard, hit; for scores all of them at top-k plus
+AUC-ROC and AUC-PR; and modality confusion mu (clips a unimodal input gets right while the
+audio-visual input does not).
+"""
+
+_KWARGS_DESCRIPTION = """
+Args:
+    predictions: one dict per clip: {"video_id": str, "a": ..., "v": ..., "av": ...}.
+        Config "labels": each input is a list of class names or class indices, or None.
+        Config "scores": each input is a list of 309 floats (classes.csv order), or None.
+        An input that is None for every clip is not evaluated.
+    references: rows of the vggsounder dataset (video_id, labels, modalities,
+        background_music, static_image, voice_over), e.g. the `test` split itself.
+        Clips are matched by video_id, so the order does not matter.
+    clip_set: "default" (clips without background music, the authors' default), "full",
+        a meta-label subset such as "static_image" / "no_voice_over" / "no_meta", or a
+        mapping like {"background_music": False, "static_image": True}.
+    ks: top-k cut-offs for scores (default (1, 3, 5, 10)).
+    tie_break: "reference" (numpy's argsort, as the authors) or "lowest_index".
+    columns: subset of ("a", "v", "av", "a only", "v only").
+    per_class: also return per-class F1 (and AUC, AP for scores) under "per_class".
+Returns:
+    A flat dict "<column>/<metric>" (columns a, v, av, a_only, v_only), e.g. "av/f1",
+    "a/hit", "v/subset_accuracy" ("av/f1@1", "av/auc_roc" for scores), the counts
+    "<column>/num_clips" and "<column>/num_missing", "mu/a", "mu/v", "mu/a_and_v",
+    "mu/num_clips" and "num_unknown_labels". Values are fractions.
+Examples:
+    >>> metric = evaluate.load("metrics/vggsounder")  # doctest: +SKIP
+    >>> metric.compute(predictions=predictions, references=dataset)  # doctest: +SKIP
+"""
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class VGGSounderMetric(evaluate.Metric):
+    """VGGSounder metrics over modality-split predictions (label sets or scores)."""
+
+    def __init__(self, *args, label_version="1.0", data_path=None, **kwargs):
+        self.label_version = label_version
+        self.data_path = data_path
+        super().__init__(*args, **kwargs)
+
+    def _info(self):
+        config_name = "labels" if self.config_name == "default" else self.config_name
+        return evaluate.MetricInfo(
+            module_type="metric",
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=metric_inputs.metric_features(config_name),
+            homepage="https://vggsounder.github.io/",
+            reference_urls=["https://github.com/Bizilizi/VGGSounder"],
+        )
+
+    @property
+    def _kind(self):
+        return "labels" if self.config_name == "default" else self.config_name
+
+    @property
+    def _class_names(self):
+        return metric_inputs.class_names_for(self.label_version, self.data_path)
+
+    def add_batch(self, *, predictions=None, references=None, **kwargs):
+        """Add a batch of clips: one prediction row and one reference row per clip."""
+        predictions = metric_inputs.normalise_predictions(
+            predictions, self._kind, self._class_names
+        )
+        references = metric_inputs.normalise_references(references, self._class_names)
+        if len(predictions) != len(references):
+            raise ValueError(
+                f"got {len(predictions)} predictions but {len(references)} references: pass "
+                "one prediction row (None for inputs without one) per reference row"
+            )
+        return super().add_batch(predictions=predictions, references=references, **kwargs)
+
+    def add(self, *, prediction=None, reference=None, **kwargs):
+        """Add one clip: its prediction row and its reference row."""
+        return self.add_batch(predictions=[prediction], references=[reference], **kwargs)
+
+    def _compute(
+        self,
+        predictions,
+        references,
+        clip_set=DEFAULT_CLIP_SET,
+        ks=DEFAULT_KS,
+        tie_break="reference",
+        columns=COLUMNS,
+        modality_confusion=True,
+        per_class=False,
+    ):
+        return metric_inputs.compute_from_rows(
+            predictions,
+            references,
+            self._kind,
+            self._class_names,
+            clip_set=clip_set,
+            ks=ks,
+            tie_break=tie_break,
+            columns=columns,
+            modality_confusion=modality_confusion,
+            per_class=per_class,
+        )
+
+
+# `datasets` is imported so that evaluate's dependency check names it; it is used by
+# `metric_inputs.metric_features`.
+_ = datasets

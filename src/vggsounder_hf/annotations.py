@@ -1,0 +1,313 @@
+"""Parse and validate VGGSounder annotation files.
+
+Two file kinds make up a label release:
+
+* ``classes.csv`` with the header ``index,mid,display_name``: the 309 class names, in order.
+* an annotation CSV with the columns
+  ``video_id,label,modality,background_music,static_image,voice_over``: one row per
+  (clip, label). The rows of one clip need not be contiguous.
+
+Every problem found stops with an :class:`AnnotationError` that names the file, the 1-based
+line and the problem. Nothing here imports the authors' ``vggsounder`` package.
+
+Example:
+    >>> from vggsounder_hf.annotations import read_annotations, read_class_names
+    >>> names = read_class_names("classes.csv")  # doctest: +SKIP
+    >>> clips = read_annotations("vggsounder+background-music.csv", names)  # doctest: +SKIP
+    >>> clips[0].video_id, [names[i] for i in clips[0].labels]  # doctest: +SKIP
+    ('---g-f_I2yQ_000001', ['male singing', 'people battle cry', ...])
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import operator
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "ANNOTATION_COLUMNS",
+    "CLASSES_COLUMNS",
+    "META_LABELS",
+    "MODALITY_NAMES",
+    "AnnotationError",
+    "Clip",
+    "read_annotations",
+    "read_class_names",
+    "split_video_id",
+]
+
+MODALITY_NAMES: tuple[str, ...] = ("A", "V", "AV")
+"""Modality codes, in the order of the ``modalities`` ClassLabel."""
+
+META_LABELS: tuple[str, ...] = ("background_music", "static_image", "voice_over")
+"""Per-clip boolean meta labels, in column order."""
+
+ANNOTATION_COLUMNS: tuple[str, ...] = ("video_id", "label", "modality", *META_LABELS)
+"""Columns every annotation CSV must have (extra columns are ignored)."""
+
+CLASSES_COLUMNS: tuple[str, ...] = ("index", "mid", "display_name")
+"""The exact header of ``classes.csv``."""
+
+# A YouTube id is made of letters, digits, "-" and "_"; the start second follows the LAST "_".
+_VIDEO_ID = re.compile(r"([A-Za-z0-9_-]+)_([0-9]{6})")
+_FLAGS = {"True": True, "False": False}
+# Every valid combination of the three meta columns, parsed once: one dict look-up per row.
+_META = {
+    (a, b, c): (_FLAGS[a], _FLAGS[b], _FLAGS[c]) for a in _FLAGS for b in _FLAGS for c in _FLAGS
+}
+_MODALITY_INDEX = {name: i for i, name in enumerate(MODALITY_NAMES)}
+
+
+class AnnotationError(ValueError):
+    """A malformed annotation or class file.
+
+    Attributes:
+        path: the offending file.
+        line: 1-based line number in that file (``None`` when the problem has no line).
+        problem: what is wrong, in words.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], line: int | None, problem: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.problem = problem
+        where = self.path if line is None else f"{self.path}, line {line}"
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):  # keep the exception picklable (multiprocessing, pytest-xdist)
+        return (type(self), (self.path, self.line, self.problem))
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    """All annotations of one ten-second clip.
+
+    ``labels`` holds class indices (``classes.csv`` order) in file order; ``modalities`` holds
+    indices into :data:`MODALITY_NAMES`, aligned with ``labels``.
+
+    Example:
+        >>> clip = Clip("abc_000010", "abc", 10, (3,), (2,), False, False, True)
+        >>> MODALITY_NAMES[clip.modalities[0]]
+        'AV'
+    """
+
+    video_id: str
+    youtube_id: str
+    start_seconds: int
+    labels: tuple[int, ...]
+    modalities: tuple[int, ...]
+    background_music: bool
+    static_image: bool
+    voice_over: bool
+
+
+def split_video_id(video_id: str) -> tuple[str, int] | None:
+    """Split ``<youtube id>_<6-digit start second>`` at the last ``_``; ``None`` if malformed.
+
+    Example:
+        >>> split_video_id("---g-f_I2yQ_000001")
+        ('---g-f_I2yQ', 1)
+        >>> split_video_id("no-start-second") is None
+        True
+    """
+    match = _VIDEO_ID.fullmatch(video_id)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+def _read_rows(path: Path) -> csv.reader:
+    """Open ``path`` as UTF-8 CSV (a BOM is tolerated); undecodable bytes raise with a line."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise AnnotationError(path, line, f"not UTF-8 text ({error.reason})") from None
+    if not text.strip():
+        raise AnnotationError(path, 1, "the file is empty (expected a CSV header and rows)")
+    return csv.reader(io.StringIO(text, newline=""), strict=True)
+
+
+def _header(path: Path, rows: csv.reader, required: Sequence[str]) -> tuple[dict[str, int], int]:
+    """Read the header row; return every column's position and the number of columns."""
+    try:
+        header = next(rows)
+    except csv.Error as error:
+        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+    position = {name: i for i, name in reversed(list(enumerate(header)))}
+    missing = [name for name in required if name not in position]
+    if missing:
+        raise AnnotationError(
+            path,
+            rows.line_num,
+            f"missing column(s) {', '.join(missing)} in header {','.join(header)!r} "
+            f"(expected {','.join(required)})",
+        )
+    return position, len(header)
+
+
+def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Read ``classes.csv`` and return the display names in index order.
+
+    The header must be exactly ``index,mid,display_name``; ``index`` must run 0, 1, ..., n-1;
+    names must be non-empty and unique.
+
+    Example:
+        >>> names = read_class_names("classes.csv")  # doctest: +SKIP
+        >>> len(names), names[0]  # doctest: +SKIP
+        (309, 'ambulance siren')
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    try:
+        header = next(rows)
+    except csv.Error as error:
+        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+    if tuple(header) != CLASSES_COLUMNS:
+        raise AnnotationError(
+            path, 1, f"header is {','.join(header)!r}, expected {','.join(CLASSES_COLUMNS)!r}"
+        )
+    names: list[str] = []
+    first_line: dict[str, int] = {}
+    try:
+        for row in rows:
+            line = rows.line_num
+            if not row:
+                continue
+            if len(row) != len(CLASSES_COLUMNS):
+                raise AnnotationError(path, line, f"expected 3 fields, got {len(row)}")
+            index, _mid, name = row
+            if index != str(len(names)):
+                raise AnnotationError(
+                    path, line, f"index {index!r} out of order (expected {len(names)})"
+                )
+            if not name:
+                raise AnnotationError(path, line, "empty display_name")
+            if name in first_line:
+                raise AnnotationError(
+                    path, line, f"duplicate class name {name!r} (first at line {first_line[name]})"
+                )
+            first_line[name] = line
+            names.append(name)
+    except csv.Error as error:
+        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+    if not names:
+        raise AnnotationError(path, rows.line_num, "no classes after the header")
+    return tuple(names)
+
+
+def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -> list[Clip]:
+    """Read one annotation CSV into one :class:`Clip` per ``video_id``.
+
+    Clips come in order of first appearance; a clip's labels in file order. Rows of one clip
+    may be anywhere in the file.
+
+    Raises:
+        AnnotationError: missing column, wrong field count, malformed ``video_id``, class name
+            not in ``class_names``, unknown modality code, meta flag other than
+            ``True``/``False``, meta flags that disagree within a clip, duplicate
+            (clip, label) row, or a file without rows.
+
+    Example:
+        >>> clips = read_annotations("vggsounder.csv", names)  # doctest: +SKIP
+        >>> len(clips)  # doctest: +SKIP
+        12014
+    """
+    path = Path(path)
+    class_index = {name: i for i, name in enumerate(class_names)}
+    rows = _read_rows(path)
+    position, width = _header(path, rows, ANNOTATION_COLUMNS)
+    pick = operator.itemgetter(*(position[name] for name in ANNOTATION_COLUMNS))
+
+    # video_id -> [first line, meta flags, label ids, modality ids, line of each label]
+    clips: dict[str, list] = {}
+    try:
+        for row in rows:
+            if not row:
+                continue
+            line = rows.line_num
+            if len(row) != width:
+                raise AnnotationError(
+                    path, line, f"expected {width} fields, got {len(row)}: {','.join(row)!r}"
+                )
+            video_id, label, modality, music, image, voice = pick(row)
+            meta = _META.get((music, image, voice))
+            if meta is None:
+                raise AnnotationError(path, line, _bad_flag((music, image, voice)))
+
+            clip = clips.get(video_id)
+            if clip is None:
+                if _VIDEO_ID.fullmatch(video_id) is None:
+                    raise AnnotationError(
+                        path,
+                        line,
+                        f"malformed video_id {video_id!r} "
+                        "(expected <youtube id>_<6-digit start second>, e.g. abcdefghijk_000030)",
+                    )
+                clip = clips[video_id] = [line, meta, [], [], []]
+            elif clip[1] != meta:
+                raise AnnotationError(
+                    path,
+                    line,
+                    f"meta flags of clip {video_id!r} disagree: {_describe(meta)} here but "
+                    f"{_describe(clip[1])} at line {clip[0]}",
+                )
+
+            label_id = class_index.get(label)
+            if label_id is None:
+                raise AnnotationError(
+                    path, line, f"class name {label!r} is not in classes.csv (clip {video_id!r})"
+                )
+            modality_id = _MODALITY_INDEX.get(modality)
+            if modality_id is None:
+                raise AnnotationError(
+                    path,
+                    line,
+                    f"unknown modality code {modality!r} (expected one of "
+                    f"{', '.join(MODALITY_NAMES)})",
+                )
+            label_ids = clip[2]
+            if label_id in label_ids:
+                first = clip[4][label_ids.index(label_id)]
+                raise AnnotationError(
+                    path,
+                    line,
+                    f"duplicate label {label!r} for clip {video_id!r} (first at line {first})",
+                )
+            label_ids.append(label_id)
+            clip[3].append(modality_id)
+            clip[4].append(line)
+    except csv.Error as error:
+        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+
+    if not clips:
+        raise AnnotationError(path, rows.line_num, "no annotation rows after the header")
+
+    return [
+        Clip(
+            video_id,
+            video_id[:-7],
+            int(video_id[-6:]),
+            tuple(labels),
+            tuple(modalities),
+            *meta,
+        )
+        for video_id, (_line, meta, labels, modalities, _lines) in clips.items()
+    ]
+
+
+def _bad_flag(flags: Sequence[str]) -> str:
+    for name, value in zip(META_LABELS, flags, strict=True):
+        if value not in _FLAGS:
+            return f"{name} must be True or False, got {value!r}"
+    raise AssertionError("unreachable: all flags are valid")  # pragma: no cover
+
+
+def _describe(meta: tuple[bool, ...]) -> str:
+    return ", ".join(f"{name}={flag}" for name, flag in zip(META_LABELS, meta, strict=True))

@@ -1,0 +1,213 @@
+"""The ``datasets`` builder for VGGSounder: one config per label release, one row per clip.
+
+Works as a plain class with ``datasets`` 5.x (no loading script needed):
+
+Example:
+    >>> from vggsounder_hf.builder import VGGSounderBuilder
+    >>> builder = VGGSounderBuilder(config_name="1.0", cache_dir="/tmp/hf-cache")  # doctest: +SKIP
+    >>> builder.download_and_prepare()  # doctest: +SKIP
+    >>> ds = builder.as_dataset(split="test")  # doctest: +SKIP
+    >>> ds.num_rows, ds.features["labels"].feature.names[0]  # doctest: +SKIP
+    (15069, 'ambulance siren')
+
+Finding, checking and parsing the annotation files lives in :mod:`vggsounder_hf.sources` and
+:mod:`vggsounder_hf.annotations`; this module only describes the dataset and writes its rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import datasets
+import pyarrow as pa
+from datasets.builder import Key
+
+from vggsounder_hf.annotations import MODALITY_NAMES, Clip, read_class_names
+from vggsounder_hf.sources import (
+    DEFAULT_LABEL_VERSION,
+    LABEL_VERSIONS,
+    RELEASES,
+    Release,
+    ReleaseFiles,
+    parse_release,
+    resolve_release_files,
+)
+
+__all__ = ["CITATION", "DESCRIPTION", "VGGSounderBuilder", "VGGSounderConfig", "make_features"]
+
+# Bump when the rows written for the same input files change: it re-keys the on-disk cache.
+_CACHE_SCHEMA = "vggsounder-hf/builder/1"
+
+HOMEPAGE = "https://vggsounder.github.io/"
+LICENSE = (
+    "Annotations: CC BY 4.0 (VGGSound and the VGGSounder re-annotation). "
+    "The videos are YouTube clips and are not part of this dataset."
+)
+DESCRIPTION = """\
+VGGSounder (ICCV 2025) re-annotates the test set of VGGSound as a multi-label benchmark for
+audio-visual models. One row per ten-second YouTube clip: its class labels (309 VGGSound
+classes), the modality of each label (A: audible only, V: visible only, AV: audible and
+visible), and three per-clip meta labels (background_music, static_image, voice_over).
+Every clip of the release is included; the authors' default benchmark set is the clips with
+background_music == False. Only labels are provided, not the videos.
+"""
+CITATION = """\
+@inproceedings{zverev2025vggsounder,
+  title     = {{VGGSounder}: Audio-Visual Evaluations for Foundation Models},
+  author    = {Zverev, Daniil and Wiedemer, Thadd{\\"a}us and Prabhu, Ameya and
+               Bethge, Matthias and Brendel, Wieland and Koepke, A. Sophia},
+  booktitle = {Proceedings of the IEEE/CVF International Conference on Computer Vision (ICCV)},
+  year      = {2025}
+}
+
+@inproceedings{chen2020vggsound,
+  title     = {{VGGSound}: A Large-scale Audio-Visual Dataset},
+  author    = {Chen, Honglie and Xie, Weidi and Vedaldi, Andrea and Zisserman, Andrew},
+  booktitle = {IEEE International Conference on Acoustics, Speech and Signal Processing (ICASSP)},
+  year      = {2020}
+}
+"""
+
+_CONFIG_VERSIONS = {"1.0": "1.0.0", "0.1.6": "0.1.6"}
+
+
+@dataclass
+class VGGSounderConfig(datasets.BuilderConfig):
+    """One VGGSounder label release.
+
+    Attributes:
+        data_path: optional user directory or annotation CSV that replaces the authors' files
+            (see :func:`vggsounder_hf.sources.resolve_release_files`; not checksum-verified).
+    """
+
+    data_path: str | None = None
+
+
+def make_features(class_names: Sequence[str]) -> datasets.Features:
+    """The dataset's features for the given class names (``classes.csv`` order).
+
+    Example:
+        >>> make_features(["dog barking", "cat purring"])["modalities"].feature.names
+        ['A', 'V', 'AV']
+    """
+    return datasets.Features(
+        {
+            "video_id": datasets.Value("string"),
+            "youtube_id": datasets.Value("string"),
+            "start_seconds": datasets.Value("int32"),
+            "labels": datasets.List(datasets.ClassLabel(names=list(class_names))),
+            "modalities": datasets.List(datasets.ClassLabel(names=list(MODALITY_NAMES))),
+            "background_music": datasets.Value("bool"),
+            "static_image": datasets.Value("bool"),
+            "voice_over": datasets.Value("bool"),
+        }
+    )
+
+
+def _clips_table(clips: Sequence[Clip], features: datasets.Features) -> pa.Table:
+    """All clips as one Arrow table with exactly the features' schema."""
+    schema = features.arrow_schema
+    columns = {
+        "video_id": [clip.video_id for clip in clips],
+        "youtube_id": [clip.youtube_id for clip in clips],
+        "start_seconds": [clip.start_seconds for clip in clips],
+        "labels": [clip.labels for clip in clips],
+        "modalities": [clip.modalities for clip in clips],
+        "background_music": [clip.background_music for clip in clips],
+        "static_image": [clip.static_image for clip in clips],
+        "voice_over": [clip.voice_over for clip in clips],
+    }
+    arrays = [pa.array(columns[field.name], type=field.type) for field in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+class VGGSounderBuilder(datasets.ArrowBasedBuilder):
+    """VGGSounder labels as a ``datasets`` dataset (split ``test``, one row per clip).
+
+    Configs: ``"1.0"`` (default) and ``"0.1.6"``, the authors' label releases. Keyword
+    ``data_path`` (or the standard ``data_dir``) replaces the authors' files with a user
+    directory or annotation CSV.
+
+    The cache directory is keyed by the sha256 of the source files, so edited user files are
+    never served from a stale cache.
+
+    Example:
+        >>> builder = VGGSounderBuilder(config_name="0.1.6")  # doctest: +SKIP
+        >>> builder.download_and_prepare()  # doctest: +SKIP
+        >>> builder.as_dataset(split="test").num_rows  # doctest: +SKIP
+        15339
+    """
+
+    BUILDER_CONFIG_CLASS = VGGSounderConfig
+    BUILDER_CONFIGS = [  # noqa: RUF012 (datasets expects a plain list)
+        VGGSounderConfig(
+            name=version,
+            version=datasets.Version(_CONFIG_VERSIONS[version]),
+            description=f"VGGSounder labels, release {version} "
+            f"(authors' file {RELEASES[version].annotations.name}).",
+        )
+        for version in LABEL_VERSIONS
+    ]
+    DEFAULT_CONFIG_NAME = DEFAULT_LABEL_VERSION
+
+    def __init__(
+        self,
+        cache_dir: str | None = None,
+        dataset_name: str | None = None,
+        config_name: str | None = None,
+        hash: str | None = None,
+        **kwargs,
+    ) -> None:
+        version = config_name or self.DEFAULT_CONFIG_NAME
+        data_path = kwargs.get("data_path") or kwargs.get("data_dir")
+        download_dir = (
+            os.path.join(
+                os.path.expanduser(str(cache_dir)), datasets.config.DOWNLOADED_DATASETS_DIR
+            )
+            if cache_dir
+            else str(datasets.config.DOWNLOADED_DATASETS_PATH)
+        )
+        # Resolved (and checksum-verified) before the base class builds info and cache paths.
+        self._release_files: ReleaseFiles = resolve_release_files(
+            version, data_path, download_dir=download_dir
+        )
+        super().__init__(
+            cache_dir=cache_dir,
+            dataset_name=dataset_name or "vggsounder",
+            config_name=config_name,
+            hash=self._fingerprint(self._release_files, hash),
+            **kwargs,
+        )
+
+    @staticmethod
+    def _fingerprint(files: ReleaseFiles, code_hash: str | None) -> str:
+        """Cache key of the prepared data: our schema, the inputs' sha256, the code hash."""
+        parts = [_CACHE_SCHEMA, files.version, files.annotations_sha256, files.classes_sha256]
+        parts.append(code_hash or "")
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    @property
+    def release_files(self) -> ReleaseFiles:
+        """The resolved source files (paths, origin and sha256)."""
+        return self._release_files
+
+    def _info(self) -> datasets.DatasetInfo:
+        return datasets.DatasetInfo(
+            description=DESCRIPTION,
+            citation=CITATION,
+            homepage=HOMEPAGE,
+            license=LICENSE,
+            features=make_features(read_class_names(self._release_files.classes)),
+        )
+
+    def _split_generators(self, dl_manager) -> list[datasets.SplitGenerator]:
+        # Parse here, not in _generate_tables: datasets wraps errors raised there, and a bad
+        # file must surface as the AnnotationError that names file, line and problem.
+        release = parse_release(self._release_files)
+        return [datasets.SplitGenerator(name=datasets.Split.TEST, gen_kwargs={"release": release})]
+
+    def _generate_tables(self, release: Release) -> Iterator[tuple[Key, pa.Table]]:
+        yield Key(0, 0), _clips_table(release.clips, self.info.features)

@@ -1,0 +1,149 @@
+"""``vggsounder-stats``: build the VGGSounder dataset(s) and print their statistics.
+
+Example:
+    $ vggsounder-stats                      # both label releases, as a table
+    $ vggsounder-stats --version 1.0 --json
+    $ vggsounder-stats --data-path ./my-labels --cache-dir /tmp/hf-cache
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vggsounder_hf.sources import LABEL_VERSIONS
+
+__all__ = ["build_parser", "format_table", "main"]
+
+PROG = "vggsounder-stats"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Build the VGGSounder label release(s) as Hugging Face datasets and print "
+        "their statistics: clips, labels, labels per modality, clips per meta label.",
+    )
+    parser.add_argument(
+        "--version",
+        "--label-version",
+        dest="versions",
+        action="append",
+        choices=LABEL_VERSIONS,
+        help="label release to summarise; repeat for several (default: all: "
+        f"{', '.join(LABEL_VERSIONS)})",
+    )
+    parser.add_argument(
+        "--cache-dir", help="datasets cache folder (default: the Hugging Face datasets cache)"
+    )
+    parser.add_argument(
+        "--data-path",
+        help="directory with the release files, or one annotation CSV (with one --version); "
+        "replaces the authors' files, without checksum verification",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    return parser
+
+
+def _collect(versions: Sequence[str], cache_dir: str | None, data_path: str | None) -> dict:
+    import datasets
+
+    from vggsounder_hf.builder import VGGSounderBuilder
+    from vggsounder_hf.stats import release_stats
+
+    results: dict[str, dict[str, Any]] = {}
+    for version in versions:
+        kwargs = {} if data_path is None else {"data_path": data_path}
+        builder = VGGSounderBuilder(config_name=version, cache_dir=cache_dir, **kwargs)
+        builder.download_and_prepare()
+        dataset = builder.as_dataset(split="test")
+        if not isinstance(dataset, datasets.Dataset):  # pragma: no cover - defensive
+            raise TypeError(f"expected a Dataset, got {type(dataset).__name__}")
+        entry = release_stats(dataset, version).as_dict()
+        files = builder.release_files
+        entry["source"] = files.source
+        entry["annotations_file"] = str(files.annotations)
+        results[version] = entry
+    return results
+
+
+_ROWS: list[tuple[str, Any]] = [
+    ("clips", lambda s: s["clips"]),
+    ("labels (clip, label pairs)", lambda s: s["labels"]),
+    ("  modality A (audible only)", lambda s: s["labels_per_modality"]["A"]),
+    ("  modality V (visible only)", lambda s: s["labels_per_modality"]["V"]),
+    ("  modality AV (both)", lambda s: s["labels_per_modality"]["AV"]),
+    ("clips with background_music", lambda s: s["clips_per_meta_label"]["background_music"]),
+    ("clips with static_image", lambda s: s["clips_per_meta_label"]["static_image"]),
+    ("clips with voice_over", lambda s: s["clips_per_meta_label"]["voice_over"]),
+    ("clips with no meta label", lambda s: s["clips_without_meta_labels"]),
+    ("mean labels per clip", lambda s: s["mean_labels_per_clip"]),
+    ("source", lambda s: s["source"]),
+]
+
+
+def format_table(results: dict[str, dict[str, Any]]) -> str:
+    """A plain-text table, one column per label release.
+
+    Example:
+        >>> print(format_table({"1.0": stats_dict}))  # doctest: +SKIP
+        VGGSounder labels             1.0
+        clips                      15,069
+        ...
+    """
+
+    def cell(value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return str(value)
+        return f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
+
+    header = ["VGGSounder labels", *results]
+    body = [[name, *(cell(get(stats)) for stats in results.values())] for name, get in _ROWS]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    lines = []
+    for row in [header, *body]:
+        first = row[0].ljust(widths[0])
+        rest = (value.rjust(width) for value, width in zip(row[1:], widths[1:], strict=True))
+        lines.append("  ".join([first, *rest]).rstrip())
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vggsounder-stats``; returns the exit code (0 ok, 2 error)."""
+    args = build_parser().parse_args(argv)
+    versions = list(dict.fromkeys(args.versions or LABEL_VERSIONS))
+    try:
+        if args.data_path and Path(args.data_path).is_file() and len(versions) != 1:
+            raise ValueError(
+                f"--data-path {args.data_path} is a single annotation file: "
+                "choose the label release it belongs to with exactly one --version"
+            )
+        import datasets
+
+        if not args.debug:
+            datasets.disable_progress_bars()
+            datasets.logging.set_verbosity_error()
+        results = _collect(versions, args.cache_dir, args.data_path)
+    except Exception as error:
+        if args.debug:
+            raise
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        print(f"{PROG}: error: {message}", file=sys.stderr)
+        return 2
+    try:
+        print(json.dumps(results, indent=2) if args.json else format_table(results))
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. piped into `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

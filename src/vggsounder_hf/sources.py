@@ -1,0 +1,362 @@
+"""Where the VGGSounder labels come from: the authors' release, pinned by sha256.
+
+Sources, in priority order:
+
+1. ``data_path`` given by the user: a directory holding the release's file names (for example
+   a checkout of the authors' ``vggsounder/data`` folder) or a single annotation CSV (then
+   ``classes.csv`` next to it, else the pinned one). User files are **not** checked against the
+   pinned sha256: they may be deliberately custom. Their sha256 is still computed and recorded
+   (it keys the ``datasets`` cache).
+2. The CSVs inside the installed authors' wheel ``vggsounder==1.0``, located through
+   ``importlib.metadata`` (the authors' package is never imported).
+3. A download through a ``datasets`` ``DownloadManager`` from the authors' GitHub repository at
+   a pinned commit.
+
+Files from sources 2 and 3 must match the pinned sha256, else :class:`ChecksumError`.
+
+Example:
+    >>> from vggsounder_hf.sources import load_release
+    >>> release = load_release("1.0")  # doctest: +SKIP
+    >>> release.files.source, len(release.clips), len(release.class_names)  # doctest: +SKIP
+    ('wheel', 15069, 309)
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vggsounder_hf.annotations import Clip, read_annotations, read_class_names
+
+__all__ = [
+    "AUTHORS_DISTRIBUTION",
+    "AUTHORS_WHEEL_VERSION",
+    "DEFAULT_LABEL_VERSION",
+    "GITHUB_COMMIT",
+    "GITHUB_REPOSITORY",
+    "LABEL_VERSIONS",
+    "RELEASES",
+    "ChecksumError",
+    "DownloadError",
+    "PinnedFile",
+    "Release",
+    "ReleaseFiles",
+    "ReleasePin",
+    "file_sha256",
+    "load_release",
+    "make_download_manager",
+    "parse_release",
+    "pinned_url",
+    "resolve_release_files",
+]
+
+LABEL_VERSIONS: tuple[str, ...] = ("1.0", "0.1.6")
+DEFAULT_LABEL_VERSION = "1.0"
+
+AUTHORS_DISTRIBUTION = "vggsounder"
+"""Distribution name of the authors' PyPI package (and of its importable package)."""
+AUTHORS_WHEEL_VERSION = "1.0"
+"""The wheel whose data files the pins below were computed from."""
+_WHEEL_DATA_DIR = "vggsounder/data"
+
+GITHUB_REPOSITORY = "Bizilizi/VGGSounder"
+GITHUB_COMMIT = "b54eb3abc2450d39e4bf9b37ad05f0aa1e0f44f2"
+_URL_TEMPLATE = "https://raw.githubusercontent.com/{repo}/{commit}/vggsounder/data/{name}"
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class PinnedFile:
+    """One file of the authors' release: its name and its sha256 (hex)."""
+
+    name: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ReleasePin:
+    """The pinned files of one label release.
+
+    ``annotations`` is the ``+background-music`` file (all clips); ``without_background_music``
+    is the authors' filtered file (clips with ``background_music == False``), kept for checks.
+    """
+
+    version: str
+    annotations: PinnedFile
+    without_background_music: PinnedFile
+    classes: PinnedFile
+
+
+_CLASSES = PinnedFile(
+    "classes.csv", "90a5cd19345019f50d0c3540629c1f4cde33266f00c57ce0cf67cd69835993c2"
+)
+
+RELEASES: dict[str, ReleasePin] = {
+    "1.0": ReleasePin(
+        version="1.0",
+        annotations=PinnedFile(
+            "vggsounder+background-music.csv",
+            "6279875ac93df11d90b1a9d60da7dee89073ce233b0843759856bc72e00396ba",
+        ),
+        without_background_music=PinnedFile(
+            "vggsounder.csv",
+            "400979ea3dee34bed145d3fd96966e16689352df63b645c4730caf8eb2cacb06",
+        ),
+        classes=_CLASSES,
+    ),
+    "0.1.6": ReleasePin(
+        version="0.1.6",
+        annotations=PinnedFile(
+            "vggsounder+background-music_0.1.6.csv",
+            "54514b9e1118ff7395969d26daec8a59da9715181422352ab2e46fd56e231669",
+        ),
+        without_background_music=PinnedFile(
+            "vggsounder_0.1.6.csv",
+            "3b059cf39a761cd4eab9a7e9fc2db9519b42ae92bafa4aa5ceaaafc942d323be",
+        ),
+        classes=_CLASSES,
+    ),
+}
+"""sha256 of every file, computed from the ``vggsounder==1.0`` wheel's ``vggsounder/data``."""
+
+
+class ChecksumError(ValueError):
+    """A release file whose sha256 differs from the pinned one."""
+
+    def __init__(self, name: str, path: str | os.PathLike[str], expected: str, got: str) -> None:
+        self.name, self.path, self.expected, self.got = name, str(path), expected, got
+        super().__init__(
+            f"checksum mismatch for {name} ({self.path}): expected sha256 {expected}, got {got}. "
+            f"Reinstall the authors' release (pip install {AUTHORS_DISTRIBUTION}=="
+            f"{AUTHORS_WHEEL_VERSION}) or pass your own files as data_path."
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.name, self.path, self.expected, self.got))
+
+
+class DownloadError(OSError):
+    """The authors' wheel is absent and the pinned files could not be downloaded."""
+
+    def __init__(self, urls: dict[str, str], cause: BaseException) -> None:
+        self.urls = dict(urls)
+        super().__init__(
+            f"the authors' wheel {AUTHORS_DISTRIBUTION}=={AUTHORS_WHEEL_VERSION} is not installed "
+            f"and downloading {', '.join(self.urls.values())} failed "
+            f"({type(cause).__name__}: {cause}). Install it (pip install "
+            f"{AUTHORS_DISTRIBUTION}=={AUTHORS_WHEEL_VERSION}) or pass data_path=<folder with "
+            "the release CSVs>."
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.urls, OSError(str(self))))
+
+
+@dataclass(frozen=True)
+class ReleaseFiles:
+    """The local files of one label release and where they came from.
+
+    ``source`` is ``"user"``, ``"wheel"`` or ``"download"``; the sha256 fields hold the
+    actual files' hashes (equal to the pins unless ``source == "user"`` or ``verify=False``).
+    """
+
+    version: str
+    annotations: Path
+    classes: Path
+    source: str
+    annotations_sha256: str
+    classes_sha256: str
+
+
+@dataclass(frozen=True)
+class Release:
+    """A parsed label release: class names and every clip of the ``+background-music`` file."""
+
+    version: str
+    class_names: tuple[str, ...]
+    clips: tuple[Clip, ...]
+    files: ReleaseFiles
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes.
+
+    Example:
+        >>> file_sha256("classes.csv")  # doctest: +SKIP
+        '90a5cd19345019f50d0c3540629c1f4cde33266f00c57ce0cf67cd69835993c2'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pinned_url(name: str) -> str:
+    """URL of a release file in the authors' GitHub repository at the pinned commit.
+
+    Example:
+        >>> pinned_url("classes.csv")  # doctest: +ELLIPSIS
+        'https://raw.githubusercontent.com/Bizilizi/VGGSounder/b54eb3.../vggsounder/data/classes.csv'
+    """
+    return _URL_TEMPLATE.format(repo=GITHUB_REPOSITORY, commit=GITHUB_COMMIT, name=name)
+
+
+def make_download_manager(cache_dir: str | os.PathLike[str] | None = None) -> Any:
+    """A ``datasets.DownloadManager`` that caches into ``cache_dir`` (default: HF's downloads).
+
+    ``use_etag=False``: once a pinned file is cached, it is reused without network access.
+    """
+    import datasets  # heavy: only when a download is really needed
+
+    config = datasets.DownloadConfig(
+        cache_dir=None if cache_dir is None else str(cache_dir), use_etag=False
+    )
+    return datasets.DownloadManager(dataset_name="vggsounder", download_config=config)
+
+
+def _check_version(version: str) -> ReleasePin:
+    try:
+        return RELEASES[version]
+    except KeyError:
+        raise ValueError(
+            f"unknown VGGSounder label version {version!r}; choose one of "
+            f"{', '.join(LABEL_VERSIONS)}"
+        ) from None
+
+
+def _verified(pin: PinnedFile, path: Path, verify: bool) -> str:
+    digest = file_sha256(path)
+    if verify and digest != pin.sha256:
+        raise ChecksumError(pin.name, path, pin.sha256, digest)
+    return digest
+
+
+def _wheel_file(name: str) -> Path | None:
+    """Path of ``vggsounder/data/<name>`` in the installed authors' wheel, if there is one."""
+    try:
+        dist = importlib.metadata.distribution(AUTHORS_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    wanted = f"{_WHEEL_DATA_DIR}/{name}"
+    if dist.files is not None:
+        entries = [entry for entry in dist.files if entry.as_posix() == wanted]
+        if not entries:
+            return None
+        located = Path(dist.locate_file(entries[0]))
+    else:  # no RECORD: look where the file would be
+        located = Path(dist.locate_file(wanted))
+    return located if located.is_file() else None
+
+
+def _pinned_files(
+    pins: list[PinnedFile],
+    download_manager: Any,
+    download_dir: str | os.PathLike[str] | None,
+    verify: bool,
+) -> tuple[str, list[tuple[Path, str]]]:
+    """Locate pinned files in the wheel, else download them; return (source, [(path, sha)])."""
+    in_wheel = [_wheel_file(pin.name) for pin in pins]
+    if all(path is not None for path in in_wheel):
+        source, paths = "wheel", in_wheel
+    else:
+        manager = download_manager or make_download_manager(download_dir)
+        urls = {pin.name: pinned_url(pin.name) for pin in pins}
+        try:
+            downloaded = manager.download(urls)
+        except Exception as error:
+            raise DownloadError(urls, error) from error
+        source, paths = "download", [Path(downloaded[pin.name]) for pin in pins]
+    return source, [(p, _verified(pin, p, verify)) for pin, p in zip(pins, paths, strict=True)]
+
+
+def resolve_release_files(
+    version: str = DEFAULT_LABEL_VERSION,
+    data_path: str | os.PathLike[str] | None = None,
+    download_manager: Any = None,
+    verify: bool = True,
+    download_dir: str | os.PathLike[str] | None = None,
+) -> ReleaseFiles:
+    """Find the annotation and class files of one label release.
+
+    Args:
+        version: label release, one of :data:`LABEL_VERSIONS`.
+        data_path: user override: a directory with the release's file names, or one
+            annotation CSV (``classes.csv`` next to it, else the pinned one). Not verified.
+        download_manager: object with a ``datasets``-style ``download({key: url})`` method,
+            used only when the authors' wheel is absent; default :func:`make_download_manager`.
+        verify: check wheel and downloaded files against the pinned sha256.
+        download_dir: cache folder for the default download manager.
+
+    Raises:
+        ValueError: unknown version. FileNotFoundError: a user file is missing.
+        ChecksumError: a wheel or downloaded file differs from its pin.
+        DownloadError: the wheel is absent and the download failed.
+
+    Example:
+        >>> files = resolve_release_files("0.1.6")  # doctest: +SKIP
+        >>> files.source, files.annotations.name  # doctest: +SKIP
+        ('wheel', 'vggsounder+background-music_0.1.6.csv')
+    """
+    pin = _check_version(version)
+    if data_path is None:
+        source, [(annotations, a_sha), (classes, c_sha)] = _pinned_files(
+            [pin.annotations, pin.classes], download_manager, download_dir, verify
+        )
+        return ReleaseFiles(version, annotations, classes, source, a_sha, c_sha)
+
+    user = Path(data_path).expanduser().resolve()
+    if user.is_dir():
+        annotations, classes = user / pin.annotations.name, user / pin.classes.name
+        for path in (annotations, classes):
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"data_path {str(user)!r} has no {path.name} (label version {version} needs "
+                    f"{pin.annotations.name} and {pin.classes.name})"
+                )
+        return ReleaseFiles(
+            version, annotations, classes, "user", file_sha256(annotations), file_sha256(classes)
+        )
+    if not user.is_file():
+        raise FileNotFoundError(f"data_path {str(user)!r} does not exist")
+    beside = user.parent / pin.classes.name
+    if beside.is_file():
+        classes, c_sha = beside, file_sha256(beside)
+    else:
+        _, [(classes, c_sha)] = _pinned_files([pin.classes], download_manager, download_dir, verify)
+    return ReleaseFiles(version, user, classes, "user", file_sha256(user), c_sha)
+
+
+@functools.lru_cache(maxsize=8)
+def parse_release(files: ReleaseFiles) -> Release:
+    """Parse (and validate) the files of a release; cached per files and their hashes.
+
+    Example:
+        >>> release = parse_release(resolve_release_files("1.0"))  # doctest: +SKIP
+        >>> release.clips[0].video_id  # doctest: +SKIP
+        '---g-f_I2yQ_000001'
+    """
+    class_names = read_class_names(files.classes)
+    clips = tuple(read_annotations(files.annotations, class_names))
+    return Release(files.version, class_names, clips, files)
+
+
+def load_release(
+    version: str = DEFAULT_LABEL_VERSION, data_path: str | os.PathLike[str] | None = None
+) -> Release:
+    """Resolve and parse one label release (all clips of its ``+background-music`` file).
+
+    Cached per (version, resolved paths, file hashes): a second call costs two sha256 passes.
+
+    Example:
+        >>> release = load_release("1.0")  # doctest: +SKIP
+        >>> len(release.clips)  # doctest: +SKIP
+        15069
+    """
+    return parse_release(resolve_release_files(version, data_path))

@@ -1,0 +1,89 @@
+"""Shared fixtures: the read-only data in ../shared and VGGSounder releases prepared once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` next to the repository; tests using it skip when it is missing."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder {SHARED_DATA} is missing (tests read ../shared/data)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def vggsounder_data(shared_data: Path) -> Path:
+    """``../shared/data/vggsounder``: the authors' release files."""
+    folder = shared_data / "vggsounder"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def prepared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``datasets`` cache dir in which both label releases are prepared once per session."""
+    from vggsounder_hf.builder import VGGSounderBuilder
+    from vggsounder_hf.sources import LABEL_VERSIONS
+
+    cache_dir = tmp_path_factory.mktemp("hf-cache")
+    for version in LABEL_VERSIONS:
+        VGGSounderBuilder(config_name=version, cache_dir=str(cache_dir)).download_and_prepare()
+    return cache_dir
+
+
+@pytest.fixture(scope="session")
+def prepared_releases(prepared_cache_dir: Path) -> dict:
+    """``{version: datasets.Dataset}`` (split ``test``) for every label release."""
+    from vggsounder_hf.builder import VGGSounderBuilder
+    from vggsounder_hf.sources import LABEL_VERSIONS
+
+    releases = {}
+    for version in LABEL_VERSIONS:
+        builder = VGGSounderBuilder(config_name=version, cache_dir=str(prepared_cache_dir))
+        builder.download_and_prepare()
+        releases[version] = builder.as_dataset(split="test")
+    return releases
+
+
+def _read_reference(path: Path) -> dict[str, dict]:
+    """Independent, straightforward read of an annotation CSV (not using vggsounder_hf).
+
+    Returns ``{video_id: {"pairs": [(label, modality), ...], "meta": (bm, si, vo)}}`` with
+    pairs in file order; meta flags as they appear on the clip's first row.
+    """
+    import csv
+
+    clips: dict[str, dict] = {}
+    with open(path, newline="", encoding="utf-8") as stream:
+        for row in csv.DictReader(stream):
+            meta = tuple(
+                row[k] == "True" for k in ("background_music", "static_image", "voice_over")
+            )
+            entry = clips.setdefault(row["video_id"], {"pairs": [], "meta": meta})
+            entry["pairs"].append((row["label"], row["modality"]))
+    return clips
+
+
+@pytest.fixture(scope="session")
+def reference_clips():
+    """Function ``path -> {video_id: {"pairs": [...], "meta": (...)}}`` read with plain csv."""
+    return _read_reference
+
+
+REFERENCE_VALUES = Path(__file__).resolve().parent / "reference_values" / "reference_1.0.json"
+
+
+@pytest.fixture(scope="session")
+def reference_values() -> dict:
+    """Numbers recorded from the authors' package (see scripts/reference/README.md)."""
+    import json
+
+    return json.loads(REFERENCE_VALUES.read_text(encoding="utf-8"))
