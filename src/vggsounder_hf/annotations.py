@@ -205,6 +205,9 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
 def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -> list[Clip]:
     """Read one annotation CSV into one :class:`Clip` per ``video_id``.
 
+    A vectorised reader (``pyarrow``) checks every rule below at once; only a file it
+    finds fault with is read again row by row, to name the first offending line.
+
     Clips come in order of first appearance; a clip's labels in file order. Rows of one clip
     may be anywhere in the file.
 
@@ -220,6 +223,80 @@ def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -
         12014
     """
     path = Path(path)
+    clips = _read_valid_annotations_fast(path, class_names)
+    return clips if clips is not None else _read_annotations_by_row(path, class_names)
+
+
+def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> list[Clip] | None:
+    """All clips of a valid file, or ``None`` when any rule fails (or pyarrow cannot parse)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(ANNOTATION_COLUMNS, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        columns = {name: table.column(name).combine_chunks() for name in ANNOTATION_COLUMNS}
+    except (pa.ArrowInvalid, KeyError, OSError):
+        return None
+    if table.num_rows == 0:
+        return None
+    video_ids = columns["video_id"]
+    labels = pc.index_in(columns["label"], value_set=pa.array(list(class_names), pa.string()))
+    modalities = pc.index_in(columns["modality"], value_set=pa.array(list(MODALITY_NAMES)))
+    flags = [pc.is_in(columns[name], value_set=pa.array(list(_FLAGS))) for name in META_LABELS]
+    if (
+        labels.null_count
+        or modalities.null_count
+        or not all(pc.all(flag).as_py() for flag in flags)
+        or not pc.all(pc.match_substring_regex(video_ids, f"^{_VIDEO_ID.pattern}$")).as_py()
+    ):
+        return None
+    encoded = pc.dictionary_encode(video_ids)
+    clip_of_row = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    unique_ids = encoded.dictionary.to_pylist()
+    label_of_row = labels.to_numpy(zero_copy_only=False).astype(np.int64)
+    pair_keys = clip_of_row * max(len(class_names), 1) + label_of_row
+    if np.unique(pair_keys).size != pair_keys.size:
+        return None  # a duplicate (clip, label) row
+    first_row = np.unique(clip_of_row, return_index=True)[1]
+    meta = []
+    for name in META_LABELS:
+        values = pc.equal(columns[name], "True").to_numpy(zero_copy_only=False)
+        if not np.array_equal(values, values[first_row][clip_of_row]):
+            return None  # meta flags that disagree within a clip
+        meta.append(values[first_row].tolist())
+    order = np.argsort(clip_of_row, kind="stable")
+    ends = np.cumsum(np.bincount(clip_of_row, minlength=len(unique_ids))).tolist()
+    starts = [0, *ends[:-1]]
+    sorted_labels = label_of_row[order].tolist()
+    sorted_modalities = modalities.to_numpy(zero_copy_only=False)[order].tolist()
+    return [
+        Clip(
+            video_id,
+            video_id[:-7],
+            int(video_id[-6:]),
+            tuple(sorted_labels[start:end]),
+            tuple(sorted_modalities[start:end]),
+            music,
+            image,
+            voice,
+        )
+        for video_id, start, end, music, image, voice in zip(
+            unique_ids, starts, ends, *meta, strict=True
+        )
+    ]
+
+
+def _read_annotations_by_row(path: Path, class_names: Sequence[str]) -> list[Clip]:
+    """Row-by-row reader that stops at the first problem with its line number."""
     class_index = {name: i for i, name in enumerate(class_names)}
     rows = _read_rows(path)
     position, width = _header(path, rows, ANNOTATION_COLUMNS)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-META_LABELS: tuple[str, ...] = ("background_music", "static_image", "voice_over")
+from vggsounder_hf.annotations import META_LABELS
 
 CLIP_SETS: dict[str, dict[str, bool]] = {
     "default": {"background_music": False},

@@ -73,9 +73,6 @@ LABEL_SET_METRICS: tuple[str, ...] = (
 )
 COLUMN_INPUT: dict[str, str] = {"a": "a", "v": "v", "av": "av", "a only": "a", "v only": "v"}
 
-# Classes ranked at once for AUC; bounds peak memory to a few tens of MB.
-_CLASS_CHUNK = 64
-
 
 def column_key(column: str) -> str:
     """The name of a column in result keys: ``"a only"`` -> ``"a_only"``."""
@@ -133,10 +130,14 @@ def evaluate_predictions(
     results: dict[str, Any] = {}
     per_class_results: dict[str, Any] = {}
     rankings = {}
+    class_major_scores = {}
     if predictions.kind == "scores":
         rankings = {
             modality: functional.top_k_ranking(scores, max(ks), tie_break)
             for modality, (_, scores) in aligned.items()
+        }
+        class_major_scores = {
+            modality: np.ascontiguousarray(scores.T) for modality, (_, scores) in aligned.items()
         }
     for column in columns:
         modality = COLUMN_INPUT[column]
@@ -144,7 +145,7 @@ def evaluate_predictions(
             continue
         column_truth = selected.labels(column)
         in_column = column_truth.any(axis=1)
-        rows, matrix = aligned[modality]
+        rows = aligned[modality][0]
         has_prediction = rows >= 0
         key = column_key(column)
         results[f"{key}/num_clips"] = int(
@@ -168,7 +169,9 @@ def evaluate_predictions(
             results.update(_prefixed(key, {f"{name}@{k}": v for name, v in scores_at_k.items()}))
             if per_class:
                 column_per_class[f"f1@{k}"] = _per_class_f1(y_true, y_pred, truth.class_names)
-        auc_roc, average_precision = _curve_metrics(y_true, matrix[rows[scored]])
+        auc_roc, average_precision = functional.ranking_metrics_class_major(
+            np.ascontiguousarray(y_true.T), class_major_scores[modality][:, rows[scored]]
+        )
         results[f"{key}/auc_roc"] = functional.mean_over_defined(auc_roc)
         results[f"{key}/auc_pr"] = functional.mean_over_defined(average_precision)
         if per_class:
@@ -290,20 +293,6 @@ def _per_class_f1(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[
     return _by_class(
         functional.per_class_f1(*functional.confusion_counts(y_true, y_pred)), class_names
     )
-
-
-def _curve_metrics(y_true: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-class AUC-ROC and average precision, computed a chunk of classes at a time."""
-    num_classes = y_true.shape[1]
-    auc_roc = np.empty(num_classes)
-    average_precision = np.empty(num_classes)
-    for start in range(0, num_classes, _CLASS_CHUNK):
-        chunk = slice(start, min(start + _CLASS_CHUNK, num_classes))
-        auc_roc[chunk] = functional.roc_auc_per_class(y_true[:, chunk], scores[:, chunk])
-        average_precision[chunk] = functional.average_precision_per_class(
-            y_true[:, chunk], scores[:, chunk]
-        )
-    return auc_roc, average_precision
 
 
 def _clip_hits(

@@ -37,9 +37,6 @@ import numpy as np
 TieBreak = Literal["reference", "lowest_index"]
 TIE_BREAKS: tuple[str, ...] = ("reference", "lowest_index")
 
-# Number of classes ranked at once by the per-class curve metrics; bounds peak memory.
-_CLASS_CHUNK = 64
-
 
 def _check_label_matrices(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y_true = np.asarray(y_true)
@@ -307,21 +304,6 @@ def ranking_to_mask(ranking: np.ndarray, num_classes: int) -> np.ndarray:
     return mask
 
 
-def _tie_groups(sorted_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """First and last position of each entry's run of equal values, along axis 1."""
-    length = sorted_scores.shape[1]
-    positions = np.arange(length)
-    boundary = sorted_scores[:, 1:] != sorted_scores[:, :-1]
-    starts_run = np.ones(sorted_scores.shape, dtype=bool)
-    starts_run[:, 1:] = boundary
-    ends_run = np.ones(sorted_scores.shape, dtype=bool)
-    ends_run[:, :-1] = boundary
-    first = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
-    last_reversed = np.where(ends_run, positions, length - 1)[:, ::-1]
-    last = np.minimum.accumulate(last_reversed, axis=1)[:, ::-1]
-    return first, last
-
-
 def roc_auc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Area under the ROC curve of every class, ``nan`` where it is undefined.
 
@@ -336,26 +318,7 @@ def roc_auc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
         >>> roc_auc_per_class(y_true, scores).tolist()
         [1.0, 0.75]
     """
-    y_true, scores = _check_scores(y_true, scores)
-    n_clips, n_classes = y_true.shape
-    auc = np.full(n_classes, np.nan)
-    for start in range(0, n_classes, _CLASS_CHUNK):
-        chunk = slice(start, min(start + _CLASS_CHUNK, n_classes))
-        class_scores = np.ascontiguousarray(scores[:, chunk].T)
-        class_truth = np.ascontiguousarray(y_true[:, chunk].T)
-        order = np.argsort(class_scores, axis=1, kind="stable")
-        sorted_scores = np.take_along_axis(class_scores, order, axis=1)
-        sorted_truth = np.take_along_axis(class_truth, order, axis=1)
-        first, last = _tie_groups(sorted_scores)
-        average_rank = (first + last) / 2.0 + 1.0
-        positives = sorted_truth.sum(axis=1).astype(np.float64)
-        negatives = n_clips - positives
-        rank_sum = np.where(sorted_truth, average_rank, 0.0).sum(axis=1)
-        defined = (positives > 0) & (negatives > 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            values = (rank_sum - positives * (positives + 1) / 2.0) / (positives * negatives)
-        auc[chunk] = np.where(defined, values, np.nan)
-    return auc
+    return ranking_metrics_per_class(y_true, scores)[0]
 
 
 def average_precision_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
@@ -371,26 +334,64 @@ def average_precision_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.nd
         >>> average_precision_per_class(y_true, np.array([[0.9], [0.5], [0.1]])).round(4).tolist()
         [0.8333]
     """
+    return ranking_metrics_per_class(y_true, scores)[1]
+
+
+def ranking_metrics_per_class(
+    y_true: np.ndarray, scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """AUC-ROC and average precision of every class, from one sort of each class's scores.
+
+    Each positive clip is located among all clips and among the positives by binary search
+    in the sorted scores; this gives, with ties counted exactly, the negatives it outranks
+    (AUC) and the precision at its score threshold (AP). Both are ``nan`` for a class
+    without a positive or without a negative clip.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true, scores = np.array([[1], [0]], bool), np.array([[2.0], [1.0]])
+        >>> auc, ap = ranking_metrics_per_class(y_true, scores)
+        >>> auc.tolist(), ap.tolist()
+        ([1.0], [1.0])
+    """
     y_true, scores = _check_scores(y_true, scores)
-    n_clips, n_classes = y_true.shape
-    precision_sums = np.full(n_classes, np.nan)
-    ranks = np.arange(1, n_clips + 1, dtype=np.float64)
-    for start in range(0, n_classes, _CLASS_CHUNK):
-        chunk = slice(start, min(start + _CLASS_CHUNK, n_classes))
-        class_scores = np.ascontiguousarray(scores[:, chunk].T)
-        class_truth = np.ascontiguousarray(y_true[:, chunk].T)
-        order = np.argsort(-class_scores, axis=1, kind="stable")
-        sorted_scores = np.take_along_axis(class_scores, order, axis=1)
-        sorted_truth = np.take_along_axis(class_truth, order, axis=1)
-        _, last = _tie_groups(sorted_scores)
-        true_positives = np.cumsum(sorted_truth, axis=1, dtype=np.float64)
-        precision_at_threshold = np.take_along_axis(true_positives, last, axis=1) / ranks[last]
-        positives = true_positives[:, -1] if n_clips else np.zeros(class_truth.shape[0])
-        defined = (positives > 0) & (positives < n_clips)
-        summed = np.where(sorted_truth, precision_at_threshold, 0.0).sum(axis=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            precision_sums[chunk] = np.where(defined, summed / positives, np.nan)
-    return precision_sums
+    return ranking_metrics_class_major(
+        np.ascontiguousarray(y_true.T), np.ascontiguousarray(scores.T)
+    )
+
+
+def ranking_metrics_class_major(
+    class_truth: np.ndarray, class_scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`ranking_metrics_per_class` for ``(n_classes, n_clips)`` arrays.
+
+    The evaluation layer keeps scores class-major, so that every column's clips are one
+    gather away; ``class_scores`` must be finite (it is not copied and not checked again).
+    """
+    n_classes, n_clips = class_truth.shape
+    auc = np.full(n_classes, np.nan)
+    average_precision = np.full(n_classes, np.nan)
+    positives_per_class = class_truth.sum(axis=1)
+    positive_scores_by_class = np.split(
+        class_scores[class_truth], np.cumsum(positives_per_class)[:-1]
+    )
+    sorted_scores = np.sort(class_scores, axis=1)
+    for index in np.flatnonzero((positives_per_class > 0) & (positives_per_class < n_clips)):
+        positives = int(positives_per_class[index])
+        positive_scores = positive_scores_by_class[index]
+        sorted_positive_scores = np.sort(positive_scores)
+        below = np.searchsorted(sorted_scores[index], positive_scores, "left")
+        up_to = np.searchsorted(sorted_scores[index], positive_scores, "right")
+        positives_below = np.searchsorted(sorted_positive_scores, positive_scores, "left")
+        positives_up_to = np.searchsorted(sorted_positive_scores, positive_scores, "right")
+        negatives_below = below - positives_below
+        negatives_tied = (up_to - below) - (positives_up_to - positives_below)
+        # Integer counts and halves: the AUC numerator is exact.
+        wins = negatives_below.sum() + 0.5 * negatives_tied.sum()
+        auc[index] = wins / (positives * (n_clips - positives))
+        precision = (positives - positives_below) / (n_clips - below)
+        average_precision[index] = precision.sum() / positives
+    return auc, average_precision
 
 
 def mean_over_defined(per_class: np.ndarray) -> float:

@@ -29,13 +29,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.clip_sets import META_LABELS, ClipSet, resolve_clip_set
+from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.clip_sets import ClipSet, resolve_clip_set
 
-MODALITY_NAMES: tuple[str, ...] = ("A", "V", "AV")
 COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
 
 _A, _V, _AV = 0, 1, 2
@@ -113,16 +114,16 @@ class GroundTruth:
     def from_clips(cls, clips: Iterable[Any], class_names: Sequence[str]) -> GroundTruth:
         """Build from objects with the attributes of :class:`vggsounder_hf.annotations.Clip`
         (``video_id``, ``labels``/``modalities`` as indices and the three meta flags)."""
-        rows = (
-            {
-                "video_id": clip.video_id,
-                "labels": clip.labels,
-                "modalities": clip.modalities,
-                **{name: getattr(clip, name) for name in META_LABELS},
-            }
-            for clip in clips
+        clips = list(clips)
+        lengths = np.fromiter((len(clip.labels) for clip in clips), np.int64, len(clips))
+        return cls._from_triples(
+            [clip.video_id for clip in clips],
+            np.repeat(np.arange(len(clips)), lengths),
+            np.fromiter(chain.from_iterable(clip.labels for clip in clips), np.int64),
+            np.fromiter(chain.from_iterable(clip.modalities for clip in clips), np.int8),
+            {name: [getattr(clip, name) for clip in clips] for name in META_LABELS},
+            tuple(class_names),
         )
-        return cls.from_rows(rows, class_names)
 
     @classmethod
     def from_release(cls, release: Any) -> GroundTruth:
@@ -177,9 +178,9 @@ class GroundTruth:
     def _from_triples(
         cls,
         video_ids: list[str],
-        clip_rows: list[int],
-        label_columns: list[int],
-        codes: list[int],
+        clip_rows: Sequence[int] | np.ndarray,
+        label_columns: Sequence[int] | np.ndarray,
+        codes: Sequence[int] | np.ndarray,
         meta: Mapping[str, list[bool]],
         class_names: tuple[str, ...],
     ) -> GroundTruth:
