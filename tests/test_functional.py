@@ -129,18 +129,42 @@ def test_curve_metrics_refuse_nan_scores():
         functional.roc_auc_per_class(np.ones((2, 1), bool), np.array([[np.nan], [1.0]]))
 
 
-def test_top_k_reference_tie_break_is_numpys_default_argsort():
+@pytest.mark.parametrize("distinct_values", [3, 40, None])
+def test_top_k_reference_tie_break_picks_the_classes_of_numpys_default_argsort(distinct_values):
     rng = np.random.default_rng(3)
-    scores = rng.integers(0, 3, size=(200, 309)).astype(float)  # many ties
-    for k in (1, 3, 10):
-        expected = np.argsort(scores, axis=1)[:, -k:]
-        np.testing.assert_array_equal(functional.top_k_ranking(scores, k), expected)
+    if distinct_values is None:
+        scores = rng.random((300, 309))
+    else:  # many ties, also at the top-k boundaries
+        scores = rng.integers(0, distinct_values, size=(300, 309)).astype(float)
+    ranking = functional.top_k_ranking(scores, 10)
+    argsort = np.argsort(scores, axis=1)
+    for k in range(1, 11):
+        expected = np.sort(argsort[:, -k:], axis=1)
+        np.testing.assert_array_equal(np.sort(ranking[:, :k], axis=1), expected)
+
+
+def test_top_k_ranking_is_best_first():
+    ranking = functional.top_k_ranking(np.array([[0.1, 0.9, 0.5, 0.7]]), 3)
+    assert ranking.tolist() == [[1, 3, 2]]
 
 
 def test_top_k_lowest_index_tie_break_prefers_the_first_class():
     scores = np.array([[0.5, 0.9, 0.9, 0.9], [1.0, 1.0, 0.0, 1.0]])
     ranking = functional.top_k_ranking(scores, 2, tie_break="lowest_index")
     assert ranking.tolist() == [[1, 2], [0, 1]]
+
+
+@given(scored_labels(), st.sampled_from(["reference", "lowest_index"]))
+def test_top_k_scores_equal_label_set_scores_of_the_top_k_mask(data, tie_break):
+    y_true, scores = data
+    y_true[:, 0] = True
+    n_classes = y_true.shape[1]
+    ks = tuple(range(1, n_classes + 1))
+    ranking = functional.top_k_ranking(scores, n_classes, tie_break)
+    fast = functional.top_k_scores(y_true, ranking, ks)
+    for k in ks:
+        mask = functional.ranking_to_mask(ranking[:, :k], n_classes)
+        assert fast[k] == pytest.approx(functional.label_set_scores(y_true, mask), abs=1e-12)
 
 
 def test_top_k_validates_k_and_tie_break():

@@ -163,11 +163,10 @@ def evaluate_predictions(
         y_true = column_truth[scored]
         ranking = rankings[modality][rows[scored]]
         column_per_class: dict[str, Any] = {}
-        for k in ks:
-            y_pred = functional.ranking_to_mask(_best(ranking, k, tie_break), truth.num_classes)
-            scores_at_k = functional.label_set_scores(y_true, y_pred)
+        for k, scores_at_k in functional.top_k_scores(y_true, ranking, ks).items():
             results.update(_prefixed(key, {f"{name}@{k}": v for name, v in scores_at_k.items()}))
             if per_class:
+                y_pred = functional.ranking_to_mask(ranking[:, :k], truth.num_classes)
                 column_per_class[f"f1@{k}"] = _per_class_f1(y_true, y_pred, truth.class_names)
         auc_roc, average_precision = functional.ranking_metrics_class_major(
             np.ascontiguousarray(y_true.T), class_major_scores[modality][:, rows[scored]]
@@ -179,7 +178,7 @@ def evaluate_predictions(
             column_per_class["auc_pr"] = _by_class(average_precision, truth.class_names)
             per_class_results[key] = column_per_class
     if modality_confusion and all(modality in aligned for modality in INPUT_MODALITIES):
-        results.update(_modality_confusion(selected, aligned, predicted, rankings, tie_break))
+        results.update(_modality_confusion(selected, aligned, predicted, rankings))
     results["num_unknown_labels"] = int(sum(predictions.unknown_labels.values()))
     if per_class:
         results["per_class"] = per_class_results
@@ -222,7 +221,7 @@ def modality_confusion_per_clip(
             modality: functional.top_k_ranking(matrix, 1, tie_break)
             for modality, (_, matrix) in aligned.items()
         }
-    clips, clip_hits = _clip_hits(selected, aligned, predicted, rankings, tie_break)
+    clips, clip_hits = _clip_hits(selected, aligned, predicted, rankings)
     missed = ~clip_hits["av"]
     return {
         "video_id": selected.video_ids[clips],
@@ -265,11 +264,6 @@ def _align_inputs(
     return aligned
 
 
-def _best(ranking: np.ndarray, k: int, tie_break: str) -> np.ndarray:
-    """The ``k`` best classes from a :func:`functional.top_k_ranking` of a larger ``k``."""
-    return ranking[:, :k] if tie_break == "lowest_index" else ranking[:, -k:]
-
-
 def _predicted_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     predicted = np.zeros((len(rows), matrix.shape[1]), dtype=bool)
     present = rows >= 0
@@ -300,7 +294,6 @@ def _clip_hits(
     aligned: dict[str, tuple[np.ndarray, np.ndarray]],
     predicted: dict[str, np.ndarray],
     rankings: dict[str, np.ndarray],
-    tie_break: str,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The clips μ is computed over, and per input whether each of them is hit."""
     all_labels = truth.labels("all")
@@ -313,7 +306,7 @@ def _clip_hits(
     clips = np.logical_and.reduce([rows >= 0 for rows, _ in aligned.values()])
     clip_hits = {}
     for modality, (rows, _) in aligned.items():
-        top_1 = _best(rankings[modality][rows[clips]], 1, tie_break)
+        top_1 = rankings[modality][rows[clips]][:, :1]
         clip_hits[modality] = functional.hits(
             all_labels[clips], functional.ranking_to_mask(top_1, truth.num_classes)
         )
@@ -325,10 +318,9 @@ def _modality_confusion(
     aligned: dict[str, tuple[np.ndarray, np.ndarray]],
     predicted: dict[str, np.ndarray],
     rankings: dict[str, np.ndarray],
-    tie_break: str,
 ) -> dict[str, float]:
     """μ over every clip (label sets) or over clips scored by all three inputs (top-1)."""
-    clips, clip_hits = _clip_hits(truth, aligned, predicted, rankings, tie_break)
+    clips, clip_hits = _clip_hits(truth, aligned, predicted, rankings)
     confusion = functional.modality_confusion(clip_hits["a"], clip_hits["v"], clip_hits["av"])
     results = {f"mu/{name}": value for name, value in confusion.items()}
     results["mu/num_clips"] = int(clips.sum())

@@ -235,50 +235,126 @@ def label_set_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]
     """
     y_true, y_pred = _check_label_matrices(y_true, y_pred)
     tp, fp, fn = confusion_counts(y_true, y_pred)
+    exact = ~np.any(y_true != y_pred, axis=1)
+    return scores_from_counts(tp, fp, fn, exact, hits(y_true, y_pred))
+
+
+def scores_from_counts(
+    tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, exact: np.ndarray, clip_hits: np.ndarray
+) -> dict[str, float]:
+    """The label-set metrics from per-class counts and per-clip outcomes.
+
+    The single place where the metric formulas live: :func:`label_set_scores` and
+    :func:`top_k_scores` only differ in how they count.
+
+    Args:
+        tp, fp, fn: Per-class true positives, false positives, false negatives.
+        exact: Per clip, whether the predicted set equals the true set.
+        clip_hits: Per clip, whether a predicted label is true.
+
+    Example:
+        >>> import numpy as np
+        >>> one = np.array([1])
+        >>> scores_from_counts(one, one, 0 * one, np.array([False]), np.array([True]))["f1"]
+        0.6666666666666666
+    """
     total_tp, total_fp, total_fn = tp.sum(), fp.sum(), fn.sum()
     return {
-        "subset_accuracy": subset_accuracy(y_true, y_pred),
+        "subset_accuracy": float(np.mean(exact)) if exact.size else float("nan"),
         "f1": _ratio(2 * total_tp, 2 * total_tp + total_fp + total_fn),
         "f1_macro": float(per_class_f1(tp, fp, fn).mean()) if tp.size else 0.0,
         "precision": _ratio(total_tp, total_tp + total_fp),
         "recall": _ratio(total_tp, total_tp + total_fn),
         "jaccard": _ratio(total_tp, total_tp + total_fp + total_fn),
-        "hit": hit_rate(y_true, y_pred),
+        "hit": float(np.mean(clip_hits)) if clip_hits.size else float("nan"),
     }
 
 
+def top_k_scores(
+    y_true: np.ndarray, ranking: np.ndarray, ks: tuple[int, ...]
+) -> dict[int, dict[str, float]]:
+    """The label-set metrics of top-k predictions, for several ``k`` at once.
+
+    Equal to ``label_set_scores(y_true, ranking_to_mask(ranking[:, :k], n_classes))`` for
+    every ``k``, computed from the truth of the ranked classes alone, without building the
+    ``(n_clips, n_classes)`` prediction matrices.
+
+    Args:
+        y_true: Boolean ``(n_clips, n_classes)`` ground truth.
+        ranking: ``(n_clips, K)`` class indices, best first (see :func:`top_k_ranking`).
+        ks: Cut-offs, each at most ``K``.
+
+    Example:
+        >>> import numpy as np
+        >>> y_true = np.array([[1, 0, 1], [0, 1, 0]], bool)
+        >>> ranking = np.array([[2, 1], [0, 2]])
+        >>> top_k_scores(y_true, ranking, (1,))[1]["hit"]
+        0.5
+    """
+    y_true = np.asarray(y_true, dtype=bool)
+    n_classes = y_true.shape[1]
+    ranked_truth = np.take_along_axis(y_true, ranking, axis=1)
+    true_positives_per_clip = np.cumsum(ranked_truth, axis=1)
+    labels_per_clip = y_true.sum(axis=1)
+    actual = column_counts(y_true)
+    results = {}
+    for k in ks:
+        top = ranking[:, :k]
+        predicted = np.bincount(top.ravel(), minlength=n_classes)
+        tp = np.bincount(top[ranked_truth[:, :k]], minlength=n_classes)
+        correct = true_positives_per_clip[:, k - 1] if k else np.zeros(len(y_true), int)
+        results[k] = scores_from_counts(
+            tp, predicted - tp, actual - tp, (correct == k) & (labels_per_clip == k), correct > 0
+        )
+    return results
+
+
 def top_k_ranking(scores: np.ndarray, k: int, tie_break: TieBreak = "reference") -> np.ndarray:
-    """Indices of the ``k`` highest-scoring classes of every clip.
+    """Indices of the ``k`` highest-scoring classes of every clip, best first.
 
     Args:
         scores: ``(n_clips, n_classes)`` scores.
         k: How many classes to keep per clip (``1 <= k <= n_classes``).
-        tie_break: ``"reference"`` reproduces the authors' code exactly: the last ``k``
-            columns of numpy's default (unstable) ``argsort``. Among tied scores its choice
-            depends on the CPU (AVX-512 machines break ties differently). ``"lowest_index"``
-            is deterministic everywhere: among tied scores the class listed first in
-            ``classes.csv`` wins.
+        tie_break: ``"reference"`` reproduces the authors' code exactly: for every
+            ``j <= k``, the first ``j`` columns are the classes of the last ``j`` columns of
+            numpy's default (unstable) ``argsort``. Among tied scores its choice depends on
+            the CPU (AVX-512 machines break ties differently). ``"lowest_index"`` is
+            deterministic everywhere: among tied scores the class listed first wins.
 
     Returns:
-        ``int64`` array ``(n_clips, k)``. Column order is not meaningful.
+        ``int64`` array ``(n_clips, k)``.
 
     Example:
         >>> import numpy as np
         >>> top_k_ranking(np.array([[0.1, 0.9, 0.5]]), 2).tolist()
-        [[2, 1]]
+        [[1, 2]]
         >>> top_k_ranking(np.array([[1.0, 1.0, 0.0]]), 1, tie_break="lowest_index").tolist()
         [[0]]
     """
     scores = np.asarray(scores, dtype=np.float64)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-D (clips x classes), got shape {scores.shape}")
-    if not 1 <= k <= scores.shape[1]:
-        raise ValueError(f"k must be between 1 and {scores.shape[1]}, got {k}")
-    if tie_break == "reference":
-        return np.argsort(scores, axis=1)[:, -k:]
+    n_classes = scores.shape[1]
+    if not 1 <= k <= n_classes:
+        raise ValueError(f"k must be between 1 and {n_classes}, got {k}")
     if tie_break == "lowest_index":
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    if tie_break != "reference":
+        raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    if k == n_classes:
+        return np.argsort(scores, axis=1)[:, ::-1]
+    # The k + 1 best scores of each row, sorted. Where no two of them are equal, the best
+    # j classes are unique for every j <= k, so the reference's unstable sort cannot choose
+    # differently; only rows with a tie among them need the reference's full argsort.
+    candidates = np.argpartition(scores, n_classes - k - 1, axis=1)[:, -(k + 1) :]
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    order = np.argsort(-candidate_scores, axis=1, kind="stable")
+    ranking = np.take_along_axis(candidates, order, axis=1)
+    best_scores = np.take_along_axis(candidate_scores, order, axis=1)
+    tied = np.any(best_scores[:, 1:] == best_scores[:, :-1], axis=1)
+    if tied.any():
+        ranking[tied] = np.argsort(scores[tied], axis=1)[:, -(k + 1) :][:, ::-1]
+    return ranking[:, :k]
 
 
 def top_k_mask(scores: np.ndarray, k: int, tie_break: TieBreak = "reference") -> np.ndarray:

@@ -33,6 +33,8 @@ _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
         ("builtins", "bool"),
         ("builtins", "complex"),
         ("collections", "defaultdict"),
+        # Protocol-2 pickles of numpy arrays carry their bytes as text through this codec.
+        ("_codecs", "encode"),
         ("collections", "OrderedDict"),
         ("numpy", "ndarray"),
         ("numpy", "dtype"),

@@ -1,0 +1,250 @@
+"""``vggsounder-hub``: publish VGGSounder on the Hugging Face Hub.
+
+Subcommands:
+
+* ``export OUTPUT_DIR [--versions 1.0 0.1.6] [--push-to-hub REPO_ID]``: write the
+  script-free dataset folder (Parquet per config + card), and optionally upload it.
+* ``push-metric REPO_ID [--dry-run]``: upload the ``evaluate`` module as a Hub Space from
+  which ``evaluate.load(REPO_ID, "labels")`` loads it (``--dry-run`` lists the files).
+* ``push-results MODEL_REPO_ID RESULTS.json [--dry-run]``: write the results of
+  ``vggsounder-score --format json`` into the model card's ``model-index``, merged with the
+  results already there (``--dry-run`` prints the new card, without network).
+
+The Hub token comes from the ``HF_TOKEN`` environment variable or ``hf auth login``; it is
+never taken from the command line and never printed. Errors print one line and exit with 2
+(``--debug`` shows the traceback).
+
+Example:
+    $ vggsounder-hub export ./vggsounder-hub --push-to-hub my-org/vggsounder
+    $ vggsounder-hub push-metric my-org/vggsounder --dry-run
+    $ vggsounder-score ... --format json > results.json
+    $ vggsounder-hub push-results my-org/my-model results.json --dry-run
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from vggsounder_hf.sources import DEFAULT_LABEL_VERSION, LABEL_VERSIONS
+
+__all__ = ["build_parser", "load_results_file", "main"]
+
+PROG = "vggsounder-hub"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (exposed for documentation and tests)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Publish VGGSounder on the Hugging Face Hub: the dataset (Parquet + card), "
+        "the evaluate metric module, and model results in model cards. The token comes from "
+        "HF_TOKEN or `hf auth login`.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    debug = argparse.ArgumentParser(add_help=False)
+    debug.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    export = commands.add_parser(
+        "export",
+        parents=[debug],
+        help="write the Hub dataset folder (Parquet + README.md), optionally upload it",
+        description="Write a script-free Hub dataset folder: <config>/test-00000-of-00001.parquet "
+        "per label release and README.md whose YAML declares configs and dataset_info.",
+    )
+    export.add_argument("output_dir", metavar="OUTPUT_DIR", help="folder to write (or replace)")
+    export.add_argument(
+        "--versions",
+        nargs="+",
+        choices=LABEL_VERSIONS,
+        default=list(LABEL_VERSIONS),
+        help=f"label releases to export (default: {' '.join(LABEL_VERSIONS)}; "
+        f"{DEFAULT_LABEL_VERSION} is the default config)",
+    )
+    export.add_argument("--cache-dir", help="datasets cache folder")
+    export.add_argument(
+        "--data-path", help="folder with the release files, replacing the authors' files"
+    )
+    export.add_argument(
+        "--push-to-hub", metavar="REPO_ID", help="upload the folder to this dataset repository"
+    )
+    export.add_argument(
+        "--repo-id",
+        help="dataset repository named in the card's examples (default: the --push-to-hub "
+        "repository, else vggsounder-hf/vggsounder)",
+    )
+    export.add_argument(
+        "--metric-id", help="metric module named in the card's examples (default: the repo id)"
+    )
+    export.add_argument("--private", action="store_true", help="create the repository as private")
+
+    metric = commands.add_parser(
+        "push-metric",
+        parents=[debug],
+        help="upload the evaluate module as a Hub Space",
+        description="Upload metrics/vggsounder as the Space REPO_ID, laid out as "
+        "evaluate.load(REPO_ID) expects: <name>.py, README.md, requirements.txt.",
+    )
+    metric.add_argument("repo_id", metavar="REPO_ID", help="the Space, owner/name")
+    metric.add_argument(
+        "--metric-dir",
+        help="folder holding vggsounder.py, README.md and requirements.txt "
+        "(default: metrics/vggsounder of this checkout)",
+    )
+    metric.add_argument("--private", action="store_true", help="create the Space as private")
+    metric.add_argument("--dry-run", action="store_true", help="list the files, upload nothing")
+
+    results = commands.add_parser(
+        "push-results",
+        parents=[debug],
+        help="write VGGSounder results into a model card (model-index)",
+        description="Merge the results of `vggsounder-score --format json` into the model-index "
+        "of MODEL_REPO_ID's card; results for other datasets, configs and clip sets stay.",
+    )
+    results.add_argument("repo_id", metavar="MODEL_REPO_ID", help="the model repository")
+    results.add_argument("results_file", metavar="RESULTS.json", help="vggsounder-score output")
+    results.add_argument(
+        "--label-version",
+        choices=LABEL_VERSIONS,
+        default=DEFAULT_LABEL_VERSION,
+        help="label release, for results that do not name theirs (default: %(default)s)",
+    )
+    results.add_argument(
+        "--clip-set", default="default", help="clip set, for results that do not name theirs"
+    )
+    results.add_argument(
+        "--model", help="which model of RESULTS.json to write, when it holds several"
+    )
+    results.add_argument("--k", type=int, help="keep only top-k results at this k (scores)")
+    results.add_argument("--model-name", help="model-index name (default: the card's or repo's)")
+    results.add_argument(
+        "--dataset-id", default="vggsounder", help="dataset id written into the entries"
+    )
+    results.add_argument(
+        "--card", help="merge into this local README.md instead of the Hub's (e.g. to preview)"
+    )
+    results.add_argument(
+        "--dry-run", action="store_true", help="print the new card, upload nothing (no network)"
+    )
+    return parser
+
+
+def load_results_file(path: str | os.PathLike[str]) -> Any:
+    """Read a ``vggsounder-score --format json`` file: a result dict, a report, or a list.
+
+    Raises:
+        ValueError: the file is not JSON, or not an object or a list (message names it).
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
+    if not isinstance(data, dict | list):
+        raise ValueError(f"{path}: expected a JSON object or list, got {type(data).__name__}")
+    return data
+
+
+def _export(args: argparse.Namespace) -> int:
+    from vggsounder_hf.hub_export import DEFAULT_REPO_ID, export_dataset
+
+    repo_id = args.repo_id or args.push_to_hub or DEFAULT_REPO_ID
+    folder = export_dataset(
+        args.output_dir,
+        versions=args.versions,
+        cache_dir=args.cache_dir,
+        data_path=args.data_path,
+        repo_id=repo_id,
+        metric_id=args.metric_id or repo_id,
+    )
+    print(f"wrote {folder} (configs {', '.join(args.versions)})")
+    if args.push_to_hub:
+        from vggsounder_hf.hub_push import push_dataset
+
+        info = push_dataset(folder, args.push_to_hub, private=args.private or None)
+        url = getattr(info, "commit_url", None) or args.push_to_hub
+        print(f"uploaded to the dataset repository {args.push_to_hub}: {url}")
+    return 0
+
+
+def _push_metric(args: argparse.Namespace) -> int:
+    from vggsounder_hf.hub_push import push_metric
+
+    names = push_metric(
+        args.repo_id,
+        metric_dir=args.metric_dir,
+        private=args.private or None,
+        dry_run=args.dry_run,
+    )
+    if not args.dry_run:
+        print(f"uploaded {', '.join(names)} to the Space {args.repo_id}")
+    return 0
+
+
+def _push_results(args: argparse.Namespace) -> int:
+    from vggsounder_hf.hub_results import push_results
+
+    results = load_results_file(args.results_file)
+    loader = None
+    if args.card:
+        card_path = Path(args.card)
+        text = card_path.read_text(encoding="utf-8")
+
+        def loader(repo_id: str, token: str | None) -> str:
+            return text
+
+    push_results(
+        args.repo_id,
+        results,
+        label_version=args.label_version,
+        clip_set=args.clip_set,
+        model_name=args.model_name,
+        k=args.k,
+        dataset_type=args.dataset_id,
+        model=args.model,
+        dry_run=args.dry_run,
+        card_loader=loader,
+    )
+    if not args.dry_run:
+        print(f"updated the model card of {args.repo_id}")
+    return 0
+
+
+_COMMANDS = {"export": _export, "push-metric": _push_metric, "push-results": _push_results}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``vggsounder-hub``; returns the exit code (0 ok, 2 error)."""
+    args = build_parser().parse_args(argv)
+    try:
+        if not args.debug:
+            _quiet()
+        return _COMMANDS[args.command](args)
+    except Exception as error:
+        if args.debug:
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(f"{PROG}: error: {message or type(error).__name__}", file=sys.stderr)
+        return 2
+
+
+def _quiet() -> None:
+    """No progress bars or info logs from datasets / huggingface_hub."""
+    import datasets
+    from huggingface_hub.utils import disable_progress_bars
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    disable_progress_bars()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,461 @@
+"""Export VGGSounder as a script-free Hub dataset folder: Parquet files and a card.
+
+``datasets`` 5.x loads a Hub dataset from data files and the YAML front matter of its
+``README.md``; no loading script runs. :func:`export_dataset` writes such a folder::
+
+    <output_dir>/
+        README.md                               card; YAML declares configs and dataset_info
+        1.0/test-00000-of-00001.parquet         config "1.0" (default), split "test"
+        0.1.6/test-00000-of-00001.parquet       config "0.1.6"
+
+The rows are exactly those of :class:`vggsounder_hf.builder.VGGSounderBuilder` (same features,
+same order). The YAML is written with ``datasets``' own serialisers (``DatasetInfosDict`` and
+``MetadataConfigs``), so ``load_dataset(folder)`` reads back the ``ClassLabel`` names.
+
+The card is rendered from the template ``dataset_card/dataset_card.md.tmpl`` (a
+``string.Template``: no Jinja2 dependency). The package ships an identical copy in
+``vggsounder_hf/templates/`` and always reads that copy, so an installed (non-editable)
+package renders the same card; ``tests/test_hub_export.py`` keeps both copies identical.
+
+Example:
+    >>> from vggsounder_hf.hub_export import export_dataset
+    >>> folder = export_dataset("vggsounder-hub")  # doctest: +SKIP
+    >>> import datasets
+    >>> datasets.load_dataset(str(folder), "0.1.6", split="test").num_rows  # doctest: +SKIP
+    15339
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import shutil
+import statistics
+import string
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.sources import (
+    DEFAULT_LABEL_VERSION,
+    LABEL_VERSIONS,
+    RELEASES,
+    resolve_release_files,
+)
+
+__all__ = [
+    "DATA_FILE_NAME",
+    "DEFAULT_METRIC_ID",
+    "DEFAULT_REPO_ID",
+    "SPLIT",
+    "TEMPLATE_NAME",
+    "ConfigStatistics",
+    "card_template",
+    "config_statistics",
+    "export_dataset",
+    "render_card",
+]
+
+TEMPLATE_NAME = "dataset_card.md.tmpl"
+"""File name of the card template, in ``dataset_card/`` and in ``vggsounder_hf/templates/``."""
+DEFAULT_REPO_ID = "vggsounder-hf/vggsounder"
+"""Dataset repository named in the card's code examples unless another is given."""
+DEFAULT_METRIC_ID = "vggsounder-hf/vggsounder"
+"""Metric module (a Hub Space) named in the card's code examples unless another is given."""
+SPLIT = "test"
+DATA_FILE_NAME = f"{SPLIT}-00000-of-00001.parquet"
+"""One shard per config (15k rows, under 1 MB), named like ``push_to_hub`` names shards."""
+TOP_CLASSES = 10
+
+_SIZE_CATEGORY = "10K<n<100K"
+_MODALITY_MEANING = {"A": "audible only", "V": "visible only", "AV": "audible and visible"}
+
+
+@dataclass(frozen=True)
+class ConfigStatistics:
+    """Label statistics of one config, as printed in the card.
+
+    Attributes:
+        version: the config (label release).
+        clips: rows. ``clips_without_background_music``: the authors' default benchmark set.
+        labels: (clip, class) pairs. ``labels_per_clip_*``: mean, median and maximum per clip.
+        labels_per_modality: labels per modality name ``A``, ``V``, ``AV``.
+        clips_per_meta_label: clips whose flag is True, per meta label.
+        clips_without_meta_labels: clips with none of the three meta labels.
+        top_classes: ``(class name, clips, {modality: labels})`` for the most frequent classes,
+            most clips first (ties: class index order).
+    """
+
+    version: str
+    clips: int
+    clips_without_background_music: int
+    labels: int
+    labels_per_clip_mean: float
+    labels_per_clip_median: float
+    labels_per_clip_max: int
+    labels_per_modality: dict[str, int]
+    clips_per_meta_label: dict[str, int]
+    clips_without_meta_labels: int
+    top_classes: tuple[tuple[str, int, dict[str, int]], ...]
+
+
+def config_statistics(dataset: Any, version: str, top: int = TOP_CLASSES) -> ConfigStatistics:
+    """Statistics of a ``datasets.Dataset`` with this project's features.
+
+    Example:
+        >>> stats = config_statistics(load_vggsounder("1.0"), "1.0")  # doctest: +SKIP
+        >>> stats.clips, stats.clips_without_background_music  # doctest: +SKIP
+        (15069, 12014)
+    """
+    columns = ["labels", "modalities", *META_LABELS]
+    table = dataset.select_columns(columns).with_format("arrow")[:]
+    labels = table.column("labels").to_pylist()
+    modalities = table.column("modalities").to_pylist()
+    flags = list(zip(*(table.column(name).to_pylist() for name in META_LABELS), strict=True))
+    class_names = dataset.features["labels"].feature.names
+    modality_names = dataset.features["modalities"].feature.names
+
+    clips = len(labels)
+    counts = [len(row) for row in labels]
+    per_modality = Counter(code for row in modalities for code in row)
+    per_class = Counter(label for row in labels for label in row)
+    per_class_modality = Counter(
+        (label, code)
+        for row_labels, row_modalities in zip(labels, modalities, strict=True)
+        for label, code in zip(row_labels, row_modalities, strict=True)
+    )
+    ranked = sorted(per_class, key=lambda label: (-per_class[label], label))[:top]
+    return ConfigStatistics(
+        version=version,
+        clips=clips,
+        clips_without_background_music=sum(not row[0] for row in flags),
+        labels=sum(counts),
+        labels_per_clip_mean=sum(counts) / clips if clips else 0.0,
+        labels_per_clip_median=float(statistics.median(counts)) if clips else 0.0,
+        labels_per_clip_max=max(counts, default=0),
+        labels_per_modality={name: per_modality[i] for i, name in enumerate(modality_names)},
+        clips_per_meta_label={
+            name: sum(row[i] for row in flags) for i, name in enumerate(META_LABELS)
+        },
+        clips_without_meta_labels=sum(not any(row) for row in flags),
+        top_classes=tuple(
+            (
+                class_names[label],
+                per_class[label],
+                {name: per_class_modality[label, i] for i, name in enumerate(modality_names)},
+            )
+            for label in ranked
+        ),
+    )
+
+
+def card_template() -> str:
+    """The card template shipped with the package (identical to ``dataset_card/``'s)."""
+    resource = importlib.resources.files("vggsounder_hf") / "templates" / TEMPLATE_NAME
+    return resource.read_text(encoding="utf-8")
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{_count(part)} ({100 * part / whole:.1f}%)" if whole else _count(part)
+
+
+def _statistics_table(stats: Sequence[ConfigStatistics]) -> str:
+    rows: list[tuple[str, list[str]]] = [
+        ("clips", [_count(s.clips) for s in stats]),
+        (
+            "clips without background music (the default benchmark set)",
+            [_share(s.clips_without_background_music, s.clips) for s in stats],
+        ),
+        ("labels (clip, class pairs)", [_count(s.labels) for s in stats]),
+        ("labels per clip: mean", [f"{s.labels_per_clip_mean:.2f}" for s in stats]),
+        (
+            "labels per clip: median / max",
+            [f"{s.labels_per_clip_median:g} / {s.labels_per_clip_max}" for s in stats],
+        ),
+    ]
+    for name in MODALITY_NAMES:
+        rows.append(
+            (
+                f"labels with modality `{name}` ({_MODALITY_MEANING[name]})",
+                [_share(s.labels_per_modality.get(name, 0), s.labels) for s in stats],
+            )
+        )
+    for name in META_LABELS:
+        rows.append(
+            (
+                f"clips with `{name}`",
+                [_share(s.clips_per_meta_label[name], s.clips) for s in stats],
+            )
+        )
+    rows.append(
+        (
+            "clips with none of the three meta labels",
+            [_share(s.clips_without_meta_labels, s.clips) for s in stats],
+        )
+    )
+    header = "| | " + " | ".join(f"`{s.version}`" for s in stats) + " |"
+    rule = "|---|" + "---:|" * len(stats)
+    body = ["| " + " | ".join([label, *cells]) + " |" for label, cells in rows]
+    return "\n".join([header, rule, *body])
+
+
+def _top_classes_tables(stats: Sequence[ConfigStatistics]) -> str:
+    blocks = []
+    for s in stats:
+        lines = [
+            f"Most frequent classes in `{s.version}` (clips with the class; its labels per "
+            "modality):",
+            "",
+            "| # | class | clips | `A` | `V` | `AV` |",
+            "|---:|---|---:|---:|---:|---:|",
+        ]
+        for rank, (name, clips, modalities) in enumerate(s.top_classes, start=1):
+            cells = [str(rank), name, _share(clips, s.clips)]
+            cells += [_count(modalities.get(m, 0)) for m in MODALITY_NAMES]
+            lines.append("| " + " | ".join(cells) + " |")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _config_table(
+    stats: Sequence[ConfigStatistics], default: str, source_files: Mapping[str, str]
+) -> str:
+    lines = ["| config | annotation file | clips | default |", "|---|---|---:|---|"]
+    for s in stats:
+        pinned = RELEASES[s.version].annotations.name if s.version in RELEASES else "?"
+        source = source_files.get(s.version, pinned)
+        mark = "yes" if s.version == default else ""
+        lines.append(f"| `{s.version}` | `{source}` | {_count(s.clips)} | {mark} |")
+    return "\n".join(lines)
+
+
+def _load_examples(repo_id: str, versions: Sequence[str], default: str) -> str:
+    lines = [f'vggsounder = load_dataset("{repo_id}", split="{SPLIT}")  # config {default}']
+    lines += [
+        f'release_{v.replace(".", "_")} = load_dataset("{repo_id}", "{v}", split="{SPLIT}")'
+        for v in versions
+        if v != default
+    ]
+    return "\n".join(lines)
+
+
+def _example(dataset: Any) -> tuple[str, str]:
+    row = dataset[0]
+    labels = dataset.features["labels"].feature
+    modalities = dataset.features["modalities"].feature
+    decoded = {
+        "labels": [labels.int2str(i) for i in row["labels"]],
+        "modalities": [modalities.int2str(i) for i in row["modalities"]],
+    }
+    return _pretty(row), _pretty(decoded)
+
+
+def _pretty(mapping: Mapping[str, Any]) -> str:
+    items = [f"    {key!r}: {value!r}," for key, value in mapping.items()]
+    return "{\n" + "\n".join(items) + "\n}"
+
+
+def _front_matter(infos: Mapping[str, Any], default: str) -> str:
+    """The card's YAML (without ``---``): Hub metadata, ``dataset_info`` and ``configs``."""
+    from datasets.info import DatasetInfosDict
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCardData
+
+    data = DatasetCardData(
+        license="cc-by-4.0",
+        pretty_name="VGGSounder",
+        size_categories=[_SIZE_CATEGORY],
+        task_categories=["audio-classification", "video-classification"],
+        tags=["audio-visual", "multi-label", "benchmark", "vggsound", "vggsounder"],
+    )
+    DatasetInfosDict(infos).to_dataset_card_data(data)
+    configs = {
+        version: {
+            "data_files": [{"split": SPLIT, "path": f"{version}/{SPLIT}-*"}],
+            **({"default": True} if version == default else {}),
+        }
+        for version in infos
+    }
+    MetadataConfigs(configs).to_dataset_card_data(data)
+    return data.to_yaml()
+
+
+def render_card(
+    datasets_by_version: Mapping[str, Any],
+    infos: Mapping[str, Any],
+    *,
+    repo_id: str = DEFAULT_REPO_ID,
+    metric_id: str = DEFAULT_METRIC_ID,
+    source_files: Mapping[str, str] | None = None,
+) -> str:
+    """Render ``README.md`` for the given configs.
+
+    Args:
+        datasets_by_version: ``{config: datasets.Dataset}``, in card order.
+        infos: ``{config: datasets.DatasetInfo}`` with features, splits and sizes.
+        repo_id: dataset repository used in the card's code.
+        metric_id: ``evaluate`` module used in the card's code.
+        source_files: ``{config: annotation file name}`` (default: the authors' file names).
+    """
+    from vggsounder_hf.builder import CITATION
+
+    versions = list(datasets_by_version)
+    default = _default_version(versions)
+    stats = [config_statistics(datasets_by_version[v], v) for v in versions]
+    example_row, example_decoded = _example(datasets_by_version[default])
+    num_classes = datasets_by_version[default].features["labels"].feature.num_classes
+    return string.Template(card_template()).substitute(
+        front_matter=_front_matter(infos, default),
+        num_classes=num_classes,
+        config_table=_config_table(stats, default, source_files or {}),
+        load_examples=_load_examples(repo_id, versions, default),
+        default_version=default,
+        example_row=example_row,
+        example_decoded=example_decoded,
+        statistics_table=_statistics_table(stats),
+        top_classes=_top_classes_tables(stats),
+        repo_id=repo_id,
+        metric_id=metric_id,
+        citation=CITATION.strip(),
+    )
+
+
+def _default_version(versions: Sequence[str]) -> str:
+    return DEFAULT_LABEL_VERSION if DEFAULT_LABEL_VERSION in versions else versions[0]
+
+
+def _check_versions(versions: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(versions))
+    if not chosen:
+        raise ValueError("no label version to export; choose from " + ", ".join(LABEL_VERSIONS))
+    unknown = [v for v in chosen if v not in LABEL_VERSIONS]
+    if unknown:
+        raise ValueError(
+            f"unknown VGGSounder label version(s) {', '.join(map(repr, unknown))}; "
+            f"choose from {', '.join(LABEL_VERSIONS)}"
+        )
+    return chosen
+
+
+def _check_replaceable(target: Path) -> None:
+    """Refuse to replace anything but an empty folder or an earlier export."""
+    if not target.exists():
+        return
+    if not target.is_dir():
+        raise FileExistsError(f"output {target} exists and is not a folder")
+    unexpected = []
+    for entry in sorted(target.iterdir()):
+        if entry.name == "README.md" and entry.is_file():
+            continue
+        if entry.name in LABEL_VERSIONS and entry.is_dir():
+            unexpected += [
+                f"{entry.name}/{inner.name}"
+                for inner in sorted(entry.iterdir())
+                if not (inner.is_file() and inner.suffix == ".parquet")
+            ]
+            continue
+        unexpected.append(entry.name)
+    if unexpected:
+        raise FileExistsError(
+            f"refusing to replace {target}: it holds {', '.join(unexpected[:5])}, which an "
+            "export does not write; choose a new or empty folder"
+        )
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``, replacing an earlier export (two renames)."""
+    if not target.exists():
+        os.replace(staging, target)
+        return
+    previous = target.with_name(f".{target.name}.previous-{uuid.uuid4().hex[:8]}")
+    os.replace(target, previous)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(previous, target)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
+def export_dataset(
+    output_dir: str | os.PathLike[str],
+    versions: Iterable[str] = LABEL_VERSIONS,
+    cache_dir: str | os.PathLike[str] | None = None,
+    data_path: str | os.PathLike[str] | None = None,
+    *,
+    repo_id: str = DEFAULT_REPO_ID,
+    metric_id: str = DEFAULT_METRIC_ID,
+) -> Path:
+    """Write a Hub-ready dataset folder (Parquet per config + ``README.md``); return its path.
+
+    The folder is assembled in a temporary sibling folder and then renamed into place, so
+    ``output_dir`` is never left half-written. An existing ``output_dir`` is replaced only
+    if it is empty or holds nothing but an earlier export.
+
+    Args:
+        output_dir: folder to create (or replace).
+        versions: label releases to export (configs); ``"1.0"`` is the default config.
+        cache_dir: ``datasets`` cache folder for building the releases.
+        data_path: user annotation files instead of the authors' (see
+            :func:`vggsounder_hf.loading.load_vggsounder`).
+        repo_id: dataset repository named in the card's code examples.
+        metric_id: metric module named in the card's code examples.
+
+    Raises:
+        ValueError: unknown version. FileExistsError: ``output_dir`` holds other files.
+
+    Example:
+        >>> export_dataset("out", versions=["1.0"])  # doctest: +SKIP
+        PosixPath('out')
+    """
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+
+    from vggsounder_hf.loading import load_vggsounder
+
+    chosen = _check_versions(versions)
+    target = Path(output_dir).expanduser().resolve()
+    _check_replaceable(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    try:
+        loaded: dict[str, Any] = {}
+        infos: dict[str, Any] = {}
+        source_files: dict[str, str] = {}
+        for version in chosen:
+            source_files[version] = resolve_release_files(version, data_path).annotations.name
+            dataset = load_vggsounder(version, cache_dir=cache_dir, data_path=data_path)
+            parquet = staging / version / DATA_FILE_NAME
+            parquet.parent.mkdir()
+            dataset.to_parquet(str(parquet))
+            # Sizes as Dataset.push_to_hub reports them: in-memory Arrow bytes and file bytes.
+            splits = SplitDict()
+            splits.add(
+                SplitInfo(name=SPLIT, num_bytes=dataset.data.nbytes, num_examples=len(dataset))
+            )
+            file_size = parquet.stat().st_size
+            infos[version] = DatasetInfo(
+                features=dataset.features,
+                splits=splits,
+                download_size=file_size,
+                dataset_size=dataset.data.nbytes,
+            )
+            loaded[version] = dataset
+        card = render_card(
+            loaded, infos, repo_id=repo_id, metric_id=metric_id, source_files=source_files
+        )
+        (staging / "README.md").write_text(card, encoding="utf-8")
+        staging.chmod(0o755)  # mkdtemp makes 0o700 folders
+        _move_into_place(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

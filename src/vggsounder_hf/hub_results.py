@@ -1,0 +1,482 @@
+"""Write VGGSounder results into a model card's ``model-index`` (Hub evaluation results).
+
+A result dict of :func:`vggsounder_hf.evaluation.evaluate_predictions` (keys like
+``"av/f1"``, ``"a/f1@1"``, ``"mu/a"``) becomes a list of ``huggingface_hub.EvalResult``:
+
+* task ``video-classification`` (the Hub's task for classifying video clips; the Hub has no
+  audio-visual task), named "Audio-visual multi-label classification";
+* dataset ``vggsounder`` ("VGGSounder"), config = label release, split ``test``;
+* one metric per value: ``metric_type`` a Hub metric id (``f1``, ``precision``, ``recall``,
+  ``accuracy`` for subset accuracy, ``jaccard``, ``hit_rate``, ``roc_auc``,
+  ``average_precision`` for AUC-PR, ``modality_confusion`` for μ), a readable
+  ``metric_name`` (``"F1 (av)"``, ``"Macro F1@1 (a only)"``, ``"μ_A"``; the clip set is
+  appended when it is not the default one), ``metric_config`` ``labels`` or ``scores`` (the
+  metric module's config) and ``metric_args`` that identify the value exactly:
+  ``{"column": "av", "clip_set": "default", "average": "micro", "k": 1}``.
+
+The clip set lives in ``metric_args``, not ``dataset.args``: ``huggingface_hub`` groups the
+model-index by (task, dataset, config, split, revision) and keeps one ``args`` per group, so
+two clip sets of the same release could not be told apart there. Values are fractions, as
+computed; undefined values (``None``/NaN, e.g. a column without clips) are left out.
+
+:func:`merge_model_card` keeps every result already in the card and replaces only entries
+for the same (dataset, config, split, metric); :func:`push_results` loads the card from the
+Hub, merges and pushes it (or prints it, for a dry run).
+
+Example:
+    >>> results = {"av/f1": 0.5, "av/num_clips": 10}
+    >>> [r.metric_name for r in results_to_eval_results(results, label_version="1.0",
+    ...                                                   clip_set="default")]
+    ['F1 (av)']
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TextIO
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+__all__ = [
+    "DATASET_NAME",
+    "DATASET_TYPE",
+    "TASK_NAME",
+    "TASK_TYPE",
+    "card_results",
+    "load_card_text",
+    "merge_model_card",
+    "push_results",
+    "result_key",
+    "result_sets",
+    "results_to_eval_results",
+    "upload_card",
+]
+
+TASK_TYPE = "video-classification"
+TASK_NAME = "Audio-visual multi-label classification"
+DATASET_TYPE = "vggsounder"
+DATASET_NAME = "VGGSounder"
+DEFAULT_CLIP_SET = "default"
+COMMIT_MESSAGE = "Add VGGSounder evaluation results"
+
+# result metric -> (Hub metric id, readable name, average)
+_METRICS: dict[str, tuple[str, str, str | None]] = {
+    "subset_accuracy": ("accuracy", "Subset accuracy", None),
+    "f1": ("f1", "F1", "micro"),
+    "f1_macro": ("f1", "Macro F1", "macro"),
+    "precision": ("precision", "Precision", "micro"),
+    "recall": ("recall", "Recall", "micro"),
+    "jaccard": ("jaccard", "Jaccard", "micro"),
+    "hit": ("hit_rate", "Hit", None),
+    "auc_roc": ("roc_auc", "AUC-ROC", "macro"),
+    "auc_pr": ("average_precision", "AUC-PR", "macro"),
+}
+_COLUMNS = {"a": "a", "v": "v", "av": "av", "a_only": "a only", "v_only": "v only"}
+_MU = {"a": "μ_A", "v": "μ_V", "a_and_v": "μ_A∩V"}
+_IGNORED = {"num_unknown_labels", "per_class"}
+_KEY = re.compile(r"(?P<column>[a-z_]+)/(?P<metric>[a-z_0-9]+?)(?:@(?P<k>[0-9]+))?")
+
+CardLoader = Callable[[str, str | None], str | None]
+Uploader = Callable[[ModelCard, str, str | None], Any]
+
+
+def _metric_value(key: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"result {key!r} must be a number, got {value!r}")
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def results_to_eval_results(
+    results: Mapping[str, Any],
+    *,
+    label_version: str,
+    clip_set: str = DEFAULT_CLIP_SET,
+    split: str = "test",
+    k: int | None = None,
+    dataset_type: str = DATASET_TYPE,
+) -> list[EvalResult]:
+    """Turn one flat VGGSounder result dict into ``EvalResult`` entries (one per value).
+
+    Counts (``*/num_clips``, ``*/num_missing``, ``num_unknown_labels``) and ``per_class``
+    are not metrics and are skipped.
+
+    Args:
+        results: ``{"<column>/<metric>[@k]": value, "mu/<a|v|a_and_v>": value, ...}``.
+        label_version: the dataset config (``"1.0"`` or ``"0.1.6"``).
+        clip_set: the clip set the results were computed on.
+        split: dataset split.
+        k: keep only top-k results at this ``k`` (scores); ``None`` keeps every ``k``.
+        dataset_type: dataset id recorded in the card (e.g. the Hub id of the dataset).
+
+    Raises:
+        ValueError: an unknown result key, a value that is not a number, or no result at
+            the requested ``k``.
+
+    Example:
+        >>> [(r.metric_type, r.metric_args) for r in results_to_eval_results(
+        ...     {"a/hit@1": 0.9}, label_version="1.0")]
+        [('hit_rate', {'column': 'a', 'clip_set': 'default', 'k': 1})]
+    """
+    kind = "scores" if any("@" in key or "/auc_" in key for key in results) else "labels"
+    clip_suffix = "" if clip_set == DEFAULT_CLIP_SET else f" [{clip_set}]"
+    common = {
+        "task_type": TASK_TYPE,
+        "task_name": TASK_NAME,
+        "dataset_type": dataset_type,
+        "dataset_name": DATASET_NAME,
+        "dataset_config": label_version,
+        "dataset_split": split,
+        "metric_config": kind,
+    }
+    converted: list[EvalResult] = []
+    ks_seen: set[int] = set()
+    for key, raw in results.items():
+        if key in _IGNORED or key.rsplit("/", 1)[-1] in ("num_clips", "num_missing"):
+            continue
+        match = _KEY.fullmatch(key)
+        if match is None:
+            raise ValueError(f"unknown VGGSounder result key {key!r}")
+        column, metric, k_text = match["column"], match["metric"], match["k"]
+        value = _metric_value(key, raw)
+        if column == "mu" and metric in _MU and k_text is None:
+            metric_type, name = "modality_confusion", _MU[metric]
+            args: dict[str, Any] = {"inputs": metric, "clip_set": clip_set}
+        elif column in _COLUMNS and metric in _METRICS:
+            metric_type, pretty, average = _METRICS[metric]
+            at_k = "" if k_text is None else f"@{int(k_text)}"
+            name = f"{pretty}{at_k} ({_COLUMNS[column]})"
+            args = {"column": column, "clip_set": clip_set}
+            if average is not None:
+                args["average"] = average
+            if k_text is not None:
+                ks_seen.add(int(k_text))
+                if k is not None and int(k_text) != k:
+                    continue
+                args["k"] = int(k_text)
+        else:
+            raise ValueError(f"unknown VGGSounder result key {key!r}")
+        if value is None:
+            continue
+        converted.append(
+            EvalResult(
+                metric_type=metric_type,
+                metric_value=value,
+                metric_name=name + clip_suffix,
+                metric_args=args,
+                **common,
+            )
+        )
+    if k is not None and ks_seen and k not in ks_seen:
+        available = ", ".join(map(str, sorted(ks_seen)))
+        raise ValueError(f"no top-k results at k={k}; the results have k = {available}")
+    return converted
+
+
+def card_results(
+    card: ModelCard | str,
+    *,
+    label_version: str = "1.0",
+    clip_set: str = DEFAULT_CLIP_SET,
+    split: str = "test",
+    dataset_type: str = DATASET_TYPE,
+) -> dict[str, float]:
+    """Read VGGSounder results back from a model card, as a flat result dict.
+
+    Only entries written by :func:`results_to_eval_results` for this dataset, label version,
+    split and clip set are read; keys are those of
+    :func:`~vggsounder_hf.evaluation.evaluate_predictions` (``"av/f1"``, ``"a/hit@1"``,
+    ``"mu/a"``).
+
+    Example:
+        >>> card = merge_model_card(None, results_to_eval_results(
+        ...     {"av/f1": 0.5, "mu/a": 0.1}, label_version="1.0"), "my-model")
+        >>> card_results(str(card))
+        {'av/f1': 0.5, 'mu/a': 0.1}
+    """
+    if isinstance(card, str):
+        card = ModelCard(card)
+    by_type = {(t, average): metric for metric, (t, _, average) in _METRICS.items()}
+    found: dict[str, float] = {}
+    for result in card.data.eval_results or []:
+        args = result.metric_args or {}
+        if (
+            result.dataset_type != dataset_type
+            or result.dataset_config != label_version
+            or result.dataset_split != split
+            or args.get("clip_set") != clip_set
+        ):
+            continue
+        if result.metric_type == "modality_confusion" and args.get("inputs") in _MU:
+            found[f"mu/{args['inputs']}"] = result.metric_value
+            continue
+        metric = by_type.get((result.metric_type, args.get("average")))
+        if metric is None or args.get("column") not in _COLUMNS:
+            continue
+        at_k = "" if args.get("k") is None else f"@{args['k']}"
+        found[f"{args['column']}/{metric}{at_k}"] = result.metric_value
+    return found
+
+
+def result_key(result: EvalResult) -> tuple:
+    """What makes two entries "the same result": dataset, config, split and metric.
+
+    The metric is its type, config and arguments (column, clip set, average, k), so a result
+    pushed again replaces the earlier value and results of other clip sets stay.
+    """
+    args = json.dumps(result.metric_args, sort_keys=True) if result.metric_args else None
+    return (
+        result.dataset_type,
+        result.dataset_config,
+        result.dataset_split,
+        result.metric_type,
+        result.metric_config,
+        args,
+    )
+
+
+def _new_card_text(model_name: str) -> str:
+    return (
+        "---\n\n---\n\n"
+        f"# {model_name}\n\n"
+        "## Evaluation\n\n"
+        "Results on [VGGSounder](https://vggsounder.github.io/) (ICCV 2025), the multi-label, "
+        "modality-aware re-annotation of the VGGSound test set, are recorded in this card's "
+        "metadata (`model-index`). They were computed with the `vggsounder-hf` package "
+        "(`vggsounder-score`), whose numbers equal those of the authors' reference "
+        "implementation.\n"
+    )
+
+
+def merge_model_card(
+    existing: str | None,
+    eval_results: Sequence[EvalResult],
+    model_name: str | None = None,
+    *,
+    fallback_name: str = "model",
+) -> ModelCard:
+    """Merge ``eval_results`` into a model card's ``model-index``; return the new card.
+
+    Entries already in the card stay, in their order, except those with the same
+    :func:`result_key` as a new entry: these take the new value in place. New entries
+    follow. Other metadata and the card's text are kept as they are.
+
+    Args:
+        existing: the card's current text (``README.md``), or ``None`` for a new card.
+        eval_results: the entries to write.
+        model_name: the model-index ``name``; ``None`` keeps the card's name, if any, else
+            uses ``fallback_name``.
+
+    Raises:
+        ValueError: the existing card's metadata cannot be parsed.
+
+    Example:
+        >>> card = merge_model_card(None, results_to_eval_results(
+        ...     {"av/f1": 0.5}, label_version="1.0"), "my-model")
+        >>> card.data.eval_results[0].metric_value
+        0.5
+    """
+    name = model_name or fallback_name
+    card = ModelCard(existing if existing is not None else _new_card_text(name))
+    data: ModelCardData = card.data
+    current = list(data.eval_results or [])
+    new_by_key = {result_key(result): result for result in eval_results}
+    merged: list[EvalResult] = []
+    used: set[tuple] = set()
+    for result in current:
+        key = result_key(result)
+        if key in new_by_key:
+            if key not in used:
+                merged.append(new_by_key[key])
+                used.add(key)
+            continue  # replaced (a duplicate of a replaced entry is dropped)
+        merged.append(result)
+    merged += [result for key, result in new_by_key.items() if key not in used]
+    data.eval_results = merged
+    data.model_name = model_name or data.model_name or fallback_name
+    return card
+
+
+def load_card_text(repo_id: str, token: str | None = None) -> str | None:
+    """The model card of ``repo_id`` on the Hub, or ``None`` when the repo has no README.md.
+
+    Any other failure (no such repository, no access, offline) raises: pushing then would
+    overwrite a card that could not be read.
+    """
+    from huggingface_hub.errors import RemoteEntryNotFoundError
+
+    try:
+        return ModelCard.load(repo_id, repo_type="model", token=token).content
+    except RemoteEntryNotFoundError:
+        return None
+
+
+def upload_card(card: ModelCard, repo_id: str, token: str | None = None) -> Any:
+    """Push ``card`` as the README.md of the model repository ``repo_id`` (the real upload)."""
+    return card.push_to_hub(repo_id, token=token, repo_type="model", commit_message=COMMIT_MESSAGE)
+
+
+def _clip_set_name(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def result_sets(
+    results: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    label_version: str = "1.0",
+    clip_set: str = DEFAULT_CLIP_SET,
+    k: int | None = None,
+    model: str | None = None,
+) -> list[tuple[Mapping[str, Any], str, str, int | None]]:
+    """Split ``results`` into ``(flat results, label version, clip set, k)`` sets.
+
+    Accepted forms (and lists of them):
+
+    * a flat result dict of :func:`~vggsounder_hf.evaluation.evaluate_predictions`;
+    * ``{"results": {...}, "label_version": ..., "clip_set": ..., "k": ...}`` (the optional
+      ``label_version`` and ``clip_set`` override the arguments; the ``k`` argument, when
+      given, overrides the set's own ``k``);
+    * the JSON report of ``vggsounder-score --format json`` (:mod:`vggsounder_hf.reports`):
+      ``{"metadata": {"label_version", "clip_set", ...}, "rows": [{"model", "k",
+      "results"}, ...]}``. ``model`` picks the rows of one model; it is required when the
+      report holds several models.
+
+    Raises:
+        ValueError: no results, an entry that is not a mapping, or an ambiguous/unknown
+            ``model`` (the message lists the report's models).
+    """
+    items = [results] if isinstance(results, Mapping) else list(results)
+    sets: list[tuple[Mapping[str, Any], str, str, int | None]] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            raise ValueError(f"a result set must be a mapping, got {type(item).__name__}")
+        if isinstance(item.get("rows"), list) and isinstance(item.get("metadata"), Mapping):
+            info = item["metadata"]
+            version = str(info.get("label_version", label_version))
+            clips = _clip_set_name(info.get("clip_set", clip_set))
+            rows = _report_rows(item["rows"], model)
+            sets += [(row["results"], version, clips, _pick_k(k, row.get("k"))) for row in rows]
+        elif isinstance(item.get("results"), Mapping):
+            sets.append(
+                (
+                    item["results"],
+                    str(item.get("label_version", label_version)),
+                    _clip_set_name(item.get("clip_set", clip_set)),
+                    _pick_k(k, item.get("k")),
+                )
+            )
+        else:
+            sets.append((item, label_version, clip_set, k))
+    if not sets:
+        raise ValueError("no results to write")
+    return sets
+
+
+def _pick_k(argument: int | None, own: Any) -> int | None:
+    """The ``k`` argument, when given, wins over a result set's own ``k``."""
+    if argument is not None:
+        return argument
+    if own is None or (isinstance(own, int) and not isinstance(own, bool)):
+        return own
+    raise ValueError(f"k must be an integer, got {own!r}")
+
+
+def _report_rows(rows: Sequence[Any], model: str | None) -> list[Mapping[str, Any]]:
+    """The rows of one model in a ``vggsounder-score`` JSON report."""
+    valid = [r for r in rows if isinstance(r, Mapping) and isinstance(r.get("results"), Mapping)]
+    if len(valid) != len(rows):
+        raise ValueError("report rows must be objects with a 'results' object")
+    names = list(dict.fromkeys(str(r.get("model", r.get("name"))) for r in valid))
+    if model is None:
+        if len(names) > 1:
+            raise ValueError(
+                f"the report holds {len(names)} models ({', '.join(names)}); choose one "
+                "(--model NAME)"
+            )
+        return valid
+    chosen = [r for r in valid if str(r.get("model", r.get("name"))) == model]
+    if not chosen:
+        raise ValueError(f"model {model!r} is not in the report (it has {', '.join(names)})")
+    return chosen
+
+
+def push_results(
+    repo_id: str,
+    results: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    label_version: str = "1.0",
+    clip_set: str = DEFAULT_CLIP_SET,
+    model_name: str | None = None,
+    k: int | None = None,
+    dataset_type: str = DATASET_TYPE,
+    model: str | None = None,
+    dry_run: bool = False,
+    token: str | None = None,
+    card_loader: CardLoader | None = None,
+    uploader: Uploader | None = None,
+    stream: TextIO | None = None,
+) -> ModelCard:
+    """Write VGGSounder results into the model card of ``repo_id``; return the new card.
+
+    The card is read with ``card_loader`` (default: :func:`load_card_text` from the Hub),
+    merged (:func:`merge_model_card`) and pushed with ``uploader`` (default:
+    :func:`upload_card`). With ``dry_run`` nothing is uploaded and the new card is printed to
+    ``stream`` (default stdout); without an explicit ``card_loader`` a dry run reads no
+    card either (no network): it shows the card that a repository without one would get.
+
+    The token is passed through to ``huggingface_hub`` (``None``: the ``HF_TOKEN``
+    environment variable or the stored login) and never printed.
+
+    Args:
+        repo_id: model repository, ``"user/model"``.
+        results: a flat result dict, a mapping ``{"results": {...}, "label_version": ...,
+            "clip_set": ..., "k": ...}``, a ``vggsounder-score --format json`` report, or a
+            list of these (see :func:`result_sets`).
+        label_version, clip_set, k: defaults for result sets that do not say.
+        model: the report's model to write, when a report holds several.
+        model_name: model-index name (default: the card's, else the repository name).
+        dataset_type: dataset id written into each entry.
+
+    Example:
+        >>> card = push_results("me/model", {"av/f1": 0.5}, dry_run=True)  # doctest: +SKIP
+    """
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise ValueError(f"model repository id must look like 'user/model', got {repo_id!r}")
+    eval_results: list[EvalResult] = []
+    sets = result_sets(results, label_version=label_version, clip_set=clip_set, k=k, model=model)
+    for flat, version, clips, top_k in sets:
+        eval_results += results_to_eval_results(
+            flat,
+            label_version=version,
+            clip_set=clips,
+            k=top_k,
+            dataset_type=dataset_type,
+        )
+    if not eval_results:
+        raise ValueError("the results hold no metric value to write")
+
+    if card_loader is not None:
+        existing = card_loader(repo_id, token)
+    elif dry_run:
+        existing = None
+    else:
+        existing = load_card_text(repo_id, token)
+    try:
+        card = merge_model_card(
+            existing, eval_results, model_name, fallback_name=repo_id.split("/")[1]
+        )
+    except ValueError as error:
+        raise ValueError(f"cannot update the model card of {repo_id}: {error}") from error
+
+    if dry_run:
+        print(str(card), file=stream or sys.stdout)
+        return card
+    (uploader or upload_card)(card, repo_id, token)
+    return card
