@@ -240,3 +240,14 @@ def test_columns_and_ks_are_validated(truth, released_predictions, synthetic_pre
         evaluate_predictions(truth, synthetic_predictions, ks=(0,))
     with pytest.raises(ValueError, match="unknown clip set"):
         evaluate_predictions(truth, released_predictions["ola"], clip_set="music")
+
+
+def test_clip_set_difference_is_the_difference_of_two_evaluations(truth, released_predictions):
+    from vggsounder_hf.evaluation import clip_set_difference
+
+    model = released_predictions["video-llama-2-av"]
+    delta = clip_set_difference(truth, model, "static_image", "no_static_image")
+    with_image = evaluate_predictions(truth, model, clip_set="static_image")
+    without = evaluate_predictions(truth, model, clip_set="no_static_image")
+    assert delta["v/f1"] == with_image["v/f1"] - without["v/f1"]
+    assert "v/num_clips" not in delta and "mu/a" in delta

@@ -185,6 +185,41 @@ def evaluate_predictions(
     return results
 
 
+def clip_set_difference(
+    truth: GroundTruth,
+    predictions: ModelPredictions,
+    clip_set: ClipSet,
+    other_clip_set: ClipSet,
+    **options: Any,
+) -> dict[str, float]:
+    """Every rate on ``clip_set`` minus the same rate on ``other_clip_set``.
+
+    The paper's meta-label analysis in one call: for example ``"av/f1"`` of
+    ``clip_set_difference(truth, predictions, "background_music", "no_background_music")``
+    is ΔF1 for background music. Counts (``num_*``) are left out. ``options`` go to
+    :func:`evaluate_predictions`.
+
+    Example:
+        >>> truth = GroundTruth.from_rows(
+        ...     [{"video_id": f"x_00000{i}", "labels": [0], "modalities": ["AV"],
+        ...       "background_music": i == 1, "static_image": False, "voice_over": False}
+        ...      for i in (1, 2)], class_names=("dog", "cat"))
+        >>> predictions = ModelPredictions.from_label_sets(
+        ...     {"av": {"x_000001": ["dog"], "x_000002": ["cat"]}}, ("dog", "cat"))
+        >>> delta = clip_set_difference(
+        ...     truth, predictions, "background_music", "no_background_music")
+        >>> delta["av/f1"]
+        1.0
+    """
+    with_set = evaluate_predictions(truth, predictions, clip_set=clip_set, **options)
+    without = evaluate_predictions(truth, predictions, clip_set=other_clip_set, **options)
+    return {
+        key: with_set[key] - without[key]
+        for key, value in with_set.items()
+        if isinstance(value, float) and key in without and "num_" not in key
+    }
+
+
 def modality_confusion_per_clip(
     truth: GroundTruth,
     predictions: ModelPredictions,
