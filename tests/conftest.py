@@ -7,7 +7,45 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+RELEASED_MODELS = (
+    "gemini-1.5-flash",
+    "gemini-1.5-pro",
+    "gemini-2.0-flash",
+    "ola",
+    "pandagpt",
+    "unified-io-2",
+    "video-llama-2-av",
+)
+"""The seven prediction files the authors released, in ../shared/data/model-predictions."""
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes ``released_model`` runs once per released prediction file."""
+    if "released_model" in metafunc.fixturenames:
+        metafunc.parametrize("released_model", RELEASED_MODELS)
+
+
+@pytest.fixture(scope="session")
+def released_models() -> tuple[str, ...]:
+    """Names of the seven released prediction files (stems), in alphabetical order."""
+    return RELEASED_MODELS
+
+
+@pytest.fixture(scope="session")
+def release_1_0():
+    """The parsed 1.0 label release (the authors' files)."""
+    from vggsounder_hf.sources import load_release
+
+    return load_release("1.0")
+
+
+@pytest.fixture(scope="session")
+def truth_1_0(release_1_0):
+    """The ground truth of every clip of the 1.0 release."""
+    from vggsounder_hf.ground_truth import GroundTruth
+
+    return GroundTruth.from_release(release_1_0)
 
 
 @pytest.fixture(scope="session")

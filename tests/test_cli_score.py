@@ -18,19 +18,9 @@ from vggsounder_hf.cli.score import main
 from vggsounder_hf.evaluation import evaluate_predictions
 from vggsounder_hf.ground_truth import GroundTruth
 from vggsounder_hf.readers import read_predictions
-from vggsounder_hf.sources import load_release
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_FILE = REPO_ROOT / "tests" / "reference_values" / "reference_1.0.json"
-RELEASED_MODELS = (
-    "gemini-1.5-flash",
-    "gemini-1.5-pro",
-    "gemini-2.0-flash",
-    "ola",
-    "pandagpt",
-    "unified-io-2",
-    "video-llama-2-av",
-)
 # Printed column -> (evaluate_predictions key, reference column, reference metric)
 PAPER_COLUMNS = [
     ("subset_accuracy/a", "a/subset_accuracy", "a", "accuracy"),
@@ -61,18 +51,18 @@ def percent(value: float) -> str:
 
 
 @pytest.fixture(scope="module")
-def release():
-    return load_release("1.0")
+def release(release_1_0):
+    return release_1_0
 
 
 @pytest.fixture(scope="module")
-def truth(release) -> GroundTruth:
-    return GroundTruth.from_release(release)
+def truth(truth_1_0) -> GroundTruth:
+    return truth_1_0
 
 
 @pytest.fixture(scope="module")
-def prediction_files(shared_data) -> list[Path]:
-    files = [shared_data / "model-predictions" / f"{name}.pkl" for name in RELEASED_MODELS]
+def prediction_files(shared_data, released_models) -> list[Path]:
+    files = [shared_data / "model-predictions" / f"{name}.pkl" for name in released_models]
     missing = [path for path in files if not path.exists()]
     if missing:
         pytest.skip(f"released prediction files missing: {missing}")
@@ -110,7 +100,7 @@ def table_rows(text: str) -> dict[str, list[str]]:
 
 
 def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
-    capsys, prediction_files, core_results
+    capsys, prediction_files, core_results, released_models
 ):
     code, out, err = run(capsys, *prediction_files)
     assert code == 0
@@ -118,7 +108,7 @@ def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
         "VGGSounder results; labels 1.0; clip set default (12,014 clips); values in %"
     )
     rows = table_rows(out)
-    assert list(rows) == list(RELEASED_MODELS)
+    assert list(rows) == list(released_models)
     for name, cells in rows.items():
         expected = [percent(core_results[name][key]) for _, key, _, _ in PAPER_COLUMNS]
         assert cells == expected, name
@@ -128,13 +118,13 @@ def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
 
 
 def test_printed_numbers_equal_the_recorded_reference_values(
-    capsys, prediction_files, reference_or_skip
+    capsys, prediction_files, reference_or_skip, released_models
 ):
     code, out, _ = run(capsys, *prediction_files, "--format", "csv", "--quiet")
     assert code == 0
     reference = reference_or_skip["results"]["default"]
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert [row["model"] for row in rows] == list(RELEASED_MODELS)
+    assert [row["model"] for row in rows] == list(released_models)
     for row in rows:
         for printed, _, column, metric in PAPER_COLUMNS:
             assert row[printed] == percent(reference[row["model"]][column][metric]), (
@@ -148,7 +138,7 @@ def test_markdown_table_has_a_header_and_a_row_per_model(capsys, prediction_file
     assert code == 0
     lines = [line for line in out.splitlines() if line.startswith("|")]
     assert lines[0].startswith("| Model | Acc. a ↑ | Acc. v ↑ | Acc. av ↑ | F1 a ↑ |")
-    assert len(lines) == 2 + len(RELEASED_MODELS)
+    assert len(lines) == 2 + len(prediction_files)
     ola = next(line for line in lines if line.startswith("| ola |"))
     assert f"| {percent(core_results['ola']['a/f1'])} |" in ola
 

@@ -150,30 +150,18 @@ def test_progress_callback_sees_every_model_and_clip_set(toy_truth):
 
 # ---------------------------------------------------------------- released models vs reference
 
-RELEASED_MODELS = (
-    "gemini-1.5-flash",
-    "gemini-1.5-pro",
-    "gemini-2.0-flash",
-    "ola",
-    "pandagpt",
-    "unified-io-2",
-    "video-llama-2-av",
-)
-
 
 @pytest.fixture(scope="module")
-def released_table(shared_data):
+def released_table(shared_data, release_1_0, truth_1_0, released_models):
     from vggsounder_hf.readers import read_predictions
-    from vggsounder_hf.sources import load_release
 
-    release = load_release("1.0")
-    truth = GroundTruth.from_release(release)
+    release, truth = release_1_0, truth_1_0
     folder = shared_data / "model-predictions"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         models = [
             (name, read_predictions(folder / f"{name}.pkl", release.class_names))
-            for name in RELEASED_MODELS
+            for name in released_models
         ]
     return meta_label_report(truth, models)
 

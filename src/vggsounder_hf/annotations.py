@@ -25,9 +25,12 @@ import io
 import operator
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 __all__ = [
     "ANNOTATION_COLUMNS",
@@ -36,8 +39,10 @@ __all__ = [
     "MODALITY_NAMES",
     "AnnotationError",
     "Clip",
+    "ClipTable",
     "read_annotations",
     "read_class_names",
+    "read_clip_table",
     "split_video_id",
 ]
 
@@ -222,14 +227,117 @@ def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -
         >>> len(clips)  # doctest: +SKIP
         12014
     """
+    return list(read_clip_table(path, class_names))
+
+
+def read_clip_table(path: str | os.PathLike[str], class_names: Sequence[str]) -> ClipTable:
+    """:func:`read_annotations` as a columnar :class:`ClipTable` (same checks, same order).
+
+    Example:
+        >>> table = read_clip_table("vggsounder+background-music.csv", names)  # doctest: +SKIP
+        >>> len(table), table[0].video_id  # doctest: +SKIP
+        (15069, '---g-f_I2yQ_000001')
+    """
     path = Path(path)
-    clips = _read_valid_annotations_fast(path, class_names)
-    return clips if clips is not None else _read_annotations_by_row(path, class_names)
+    table = _read_valid_annotations_fast(path, class_names)
+    if table is None:
+        table = ClipTable.from_clips(_read_annotations_by_row(path, class_names))
+    return table
 
 
-def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> list[Clip] | None:
+class ClipTable(Sequence[Clip]):
+    """The clips of an annotation file, stored as columns; a read-only sequence of :class:`Clip`.
+
+    Scoring needs only the columns (``video_ids``, and per (clip, label) row the clip,
+    class and modality indices), so :class:`Clip` objects are made only when asked for.
+
+    Attributes:
+        video_ids: Clip ids in order of first appearance.
+        clip_of_row, label_of_row, modality_of_row: ``int64`` arrays, one entry per
+            (clip, label) pair, grouped by clip in clip order, labels in file order.
+        meta: Per meta label, a ``bool`` array with one entry per clip.
+
+    Example:
+        >>> table = ClipTable.from_clips([Clip("abc_000010", "abc", 10, (3, 1), (2, 0),
+        ...                                     False, False, True)])
+        >>> len(table), table[0].labels, table.label_of_row.tolist()
+        (1, (3, 1), [3, 1])
+    """
+
+    def __init__(
+        self,
+        video_ids: Sequence[str],
+        clip_of_row: Any,
+        label_of_row: Any,
+        modality_of_row: Any,
+        meta: dict[str, Any],
+    ) -> None:
+
+        self.video_ids = list(video_ids)
+        self.clip_of_row = np.asarray(clip_of_row, dtype=np.int64)
+        self.label_of_row = np.asarray(label_of_row, dtype=np.int64)
+        self.modality_of_row = np.asarray(modality_of_row, dtype=np.int64)
+        self.meta = {name: np.asarray(meta[name], dtype=bool) for name in META_LABELS}
+        self._clips: tuple[Clip, ...] | None = None
+
+    @classmethod
+    def from_clips(cls, clips: Sequence[Clip]) -> ClipTable:
+        """Columns of a list of clips."""
+        clip_of_row = [row for row, clip in enumerate(clips) for _ in clip.labels]
+        return cls(
+            [clip.video_id for clip in clips],
+            clip_of_row,
+            [label for clip in clips for label in clip.labels],
+            [modality for clip in clips for modality in clip.modalities],
+            {name: [getattr(clip, name) for clip in clips] for name in META_LABELS},
+        )
+
+    def _all_clips(self) -> tuple[Clip, ...]:
+        if self._clips is None:
+            ends = np.cumsum(np.bincount(self.clip_of_row, minlength=len(self.video_ids)))
+            starts = [0, *ends[:-1].tolist()]
+            labels = self.label_of_row.tolist()
+            modalities = self.modality_of_row.tolist()
+            flags = [self.meta[name].tolist() for name in META_LABELS]
+            self._clips = tuple(
+                Clip(
+                    video_id,
+                    video_id[:-7],
+                    int(video_id[-6:]),
+                    tuple(labels[start:end]),
+                    tuple(modalities[start:end]),
+                    music,
+                    image,
+                    voice,
+                )
+                for video_id, start, end, music, image, voice in zip(
+                    self.video_ids, starts, ends.tolist(), *flags, strict=True
+                )
+            )
+        return self._clips
+
+    def __len__(self) -> int:
+        return len(self.video_ids)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._all_clips()[index]
+
+    def __iter__(self) -> Iterator[Clip]:
+        return iter(self._all_clips())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ClipTable):
+            other = other._all_clips()
+        return isinstance(other, (tuple, list)) and self._all_clips() == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ClipTable({len(self)} clips)"
+
+
+def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> ClipTable | None:
     """All clips of a valid file, or ``None`` when any rule fails (or pyarrow cannot parse)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -272,27 +380,15 @@ def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> list
         values = pc.equal(columns[name], "True").to_numpy(zero_copy_only=False)
         if not np.array_equal(values, values[first_row][clip_of_row]):
             return None  # meta flags that disagree within a clip
-        meta.append(values[first_row].tolist())
+        meta.append(values[first_row])
     order = np.argsort(clip_of_row, kind="stable")
-    ends = np.cumsum(np.bincount(clip_of_row, minlength=len(unique_ids))).tolist()
-    starts = [0, *ends[:-1]]
-    sorted_labels = label_of_row[order].tolist()
-    sorted_modalities = modalities.to_numpy(zero_copy_only=False)[order].tolist()
-    return [
-        Clip(
-            video_id,
-            video_id[:-7],
-            int(video_id[-6:]),
-            tuple(sorted_labels[start:end]),
-            tuple(sorted_modalities[start:end]),
-            music,
-            image,
-            voice,
-        )
-        for video_id, start, end, music, image, voice in zip(
-            unique_ids, starts, ends, *meta, strict=True
-        )
-    ]
+    return ClipTable(
+        unique_ids,
+        clip_of_row[order],
+        label_of_row[order],
+        modalities.to_numpy(zero_copy_only=False)[order],
+        dict(zip(META_LABELS, meta, strict=True)),
+    )
 
 
 def _read_annotations_by_row(path: Path, class_names: Sequence[str]) -> list[Clip]:

@@ -300,10 +300,9 @@ def _align_inputs(
 
 
 def _predicted_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    predicted = np.zeros((len(rows), matrix.shape[1]), dtype=bool)
-    present = rows >= 0
-    predicted[present] = matrix[rows[present]]
-    return predicted
+    """``matrix[rows]`` with an empty (all-False) row wherever ``rows`` is ``-1``."""
+    with_empty_row = np.concatenate([matrix, np.zeros((1, matrix.shape[1]), matrix.dtype)])
+    return with_empty_row[rows]  # -1 picks the appended empty row
 
 
 def _prefixed(key: str, values: dict[str, float]) -> dict[str, float]:

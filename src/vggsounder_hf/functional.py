@@ -341,20 +341,7 @@ def top_k_ranking(scores: np.ndarray, k: int, tie_break: TieBreak = "reference")
         return np.argsort(-scores, axis=1, kind="stable")[:, :k]
     if tie_break != "reference":
         raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
-    if k == n_classes:
-        return np.argsort(scores, axis=1)[:, ::-1]
-    # The k + 1 best scores of each row, sorted. Where no two of them are equal, the best
-    # j classes are unique for every j <= k, so the reference's unstable sort cannot choose
-    # differently; only rows with a tie among them need the reference's full argsort.
-    candidates = np.argpartition(scores, n_classes - k - 1, axis=1)[:, -(k + 1) :]
-    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
-    order = np.argsort(-candidate_scores, axis=1, kind="stable")
-    ranking = np.take_along_axis(candidates, order, axis=1)
-    best_scores = np.take_along_axis(candidate_scores, order, axis=1)
-    tied = np.any(best_scores[:, 1:] == best_scores[:, :-1], axis=1)
-    if tied.any():
-        ranking[tied] = np.argsort(scores[tied], axis=1)[:, -(k + 1) :][:, ::-1]
-    return ranking[:, :k]
+    return np.argsort(scores, axis=1)[:, : -k - 1 : -1]
 
 
 def top_k_mask(scores: np.ndarray, k: int, tie_break: TieBreak = "reference") -> np.ndarray:

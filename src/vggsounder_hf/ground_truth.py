@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES, ClipTable
 from vggsounder_hf.clip_sets import ClipSet, resolve_clip_set
 
 COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
@@ -80,8 +80,11 @@ class GroundTruth:
             raise ValueError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
         if column == "all":
             return self.modality_codes >= 0
-        masks = [self.modality_codes == code for code in LABEL_MODALITIES[column]]
-        return np.logical_or.reduce(masks) if len(masks) > 1 else masks[0]
+        codes = LABEL_MODALITIES[column]
+        mask = self.modality_codes == codes[0]
+        for code in codes[1:]:
+            mask |= self.modality_codes == code
+        return mask
 
     def select(self, clip_set: ClipSet) -> GroundTruth:
         """The clips that pass a clip-set filter (see :mod:`vggsounder_hf.clip_sets`)."""
@@ -114,6 +117,15 @@ class GroundTruth:
     def from_clips(cls, clips: Iterable[Any], class_names: Sequence[str]) -> GroundTruth:
         """Build from objects with the attributes of :class:`vggsounder_hf.annotations.Clip`
         (``video_id``, ``labels``/``modalities`` as indices and the three meta flags)."""
+        if isinstance(clips, ClipTable):
+            return cls._from_triples(
+                clips.video_ids,
+                clips.clip_of_row,
+                clips.label_of_row,
+                clips.modality_of_row,
+                clips.meta,
+                tuple(class_names),
+            )
         clips = list(clips)
         lengths = np.fromiter((len(clip.labels) for clip in clips), np.int64, len(clips))
         return cls._from_triples(
@@ -181,7 +193,7 @@ class GroundTruth:
         clip_rows: Sequence[int] | np.ndarray,
         label_columns: Sequence[int] | np.ndarray,
         codes: Sequence[int] | np.ndarray,
-        meta: Mapping[str, list[bool]],
+        meta: Mapping[str, Sequence[bool] | np.ndarray],
         class_names: tuple[str, ...],
     ) -> GroundTruth:
         ids = np.asarray(video_ids, dtype=str)

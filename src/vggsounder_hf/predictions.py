@@ -41,6 +41,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from vggsounder_hf._gc import paused_garbage_collection
+
 INPUT_MODALITIES: tuple[str, ...] = ("a", "v", "av")
 PredictionKind = Literal["labels", "scores"]
 
@@ -210,10 +212,11 @@ class ModelPredictions:
             "predictions of clip {!r} must map input modalities to values",
             [video_id for video_id, _ in present],
         )
-        per_modality = _split_by_modality(present)
-        if kind == "scores":
-            return cls.from_scores(per_modality, class_names, source)
-        return cls.from_label_sets(per_modality, class_names, source)
+        with paused_garbage_collection():
+            per_modality = _split_by_modality(present)
+            if kind == "scores":
+                return cls.from_scores(per_modality, class_names, source)
+            return cls.from_label_sets(per_modality, class_names, source)
 
 
 def _split_by_modality(present: list[tuple[str, Mapping[str, Any]]]) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,8 @@ import os
 import pickle
 from typing import Any
 
+from vggsounder_hf._gc import paused_garbage_collection
+
 _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {
         ("builtins", "dict"),
@@ -83,7 +85,8 @@ def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
         pickle.UnpicklingError: The bytes are not a valid pickle.
     """
     try:
-        return _RestrictedUnpickler(io.BytesIO(data), source).load()
+        with paused_garbage_collection():
+            return _RestrictedUnpickler(io.BytesIO(data), source).load()
     except UnsafePickleError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as error:

@@ -27,11 +27,13 @@ import functools
 import hashlib
 import importlib.metadata
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.annotations import Clip, read_annotations, read_class_names
+from vggsounder_hf._gc import paused_garbage_collection
+from vggsounder_hf.annotations import Clip, read_class_names, read_clip_table
 
 __all__ = [
     "AUTHORS_DISTRIBUTION",
@@ -180,7 +182,7 @@ class Release:
 
     version: str
     class_names: tuple[str, ...]
-    clips: tuple[Clip, ...]
+    clips: Sequence[Clip]  # a ClipTable when parsed from files: columns, Clip objects on demand
     files: ReleaseFiles
 
 
@@ -343,7 +345,8 @@ def parse_release(files: ReleaseFiles) -> Release:
         '---g-f_I2yQ_000001'
     """
     class_names = read_class_names(files.classes)
-    clips = tuple(read_annotations(files.annotations, class_names))
+    with paused_garbage_collection():
+        clips = read_clip_table(files.annotations, class_names)
     return Release(files.version, class_names, clips, files)
 
 
