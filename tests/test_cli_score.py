@@ -251,6 +251,7 @@ def test_an_explicit_format_wins_for_output_and_extensions_win_for_extra_reports
 
 
 def test_extra_reports_meta_confused_clips_and_radar(capsys, prediction_files, tmp_path):
+    pytest.importorskip("matplotlib", reason="the radar plot needs the 'plot' extra")
     code, out, _ = run(
         capsys,
         prediction_files[3],
