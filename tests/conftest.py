@@ -33,6 +33,27 @@ def released_models() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="session")
+def small_truth():
+    """Function ``(rows, class_names) -> GroundTruth`` for hand-made clips without meta labels.
+
+    ``rows`` are ``(video_id, label names, modality codes)`` triples.
+    """
+    from vggsounder_hf.ground_truth import GroundTruth
+
+    def build(rows, class_names):
+        flags = {"background_music": False, "static_image": False, "voice_over": False}
+        return GroundTruth.from_rows(
+            [
+                {"video_id": video_id, "labels": labels, "modalities": modalities, **flags}
+                for video_id, labels, modalities in rows
+            ],
+            class_names,
+        )
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def release_1_0():
     """The parsed 1.0 label release (the authors' files)."""
     from vggsounder_hf.sources import load_release

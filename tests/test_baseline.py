@@ -16,27 +16,14 @@ CLASSES = ("dog", "cat", "bird")
 
 
 @pytest.fixture(scope="module")
-def truth() -> GroundTruth:
+def truth(small_truth) -> GroundTruth:
     rows = [
         ("c_000001", ["dog", "cat"], ["A", "AV"]),
         ("c_000002", ["cat"], ["AV"]),
         ("c_000003", ["bird", "dog"], ["V", "A"]),
         ("c_000004", ["bird"], ["V"]),
     ]
-    return GroundTruth.from_rows(
-        [
-            {
-                "video_id": video_id,
-                "labels": labels,
-                "modalities": modalities,
-                "background_music": False,
-                "static_image": False,
-                "voice_over": False,
-            }
-            for video_id, labels, modalities in rows
-        ],
-        CLASSES,
-    )
+    return small_truth(rows, CLASSES)
 
 
 def test_each_input_predicts_the_most_frequent_classes_of_its_label_subset(truth):

@@ -22,26 +22,13 @@ CLASSES = ("dog", "cat", "bird")
 
 
 @pytest.fixture(scope="module")
-def truth() -> GroundTruth:
+def truth(small_truth) -> GroundTruth:
     rows = [
         ("c_000001", ["dog", "cat"], ["A", "AV"]),
         ("c_000002", ["bird"], ["V"]),
         ("c_000003", ["dog"], ["AV"]),
     ]
-    return GroundTruth.from_rows(
-        [
-            {
-                "video_id": video_id,
-                "labels": labels,
-                "modalities": modalities,
-                "background_music": False,
-                "static_image": False,
-                "voice_over": False,
-            }
-            for video_id, labels, modalities in rows
-        ],
-        CLASSES,
-    )
+    return small_truth(rows, CLASSES)
 
 
 def labels_model() -> ModelPredictions:

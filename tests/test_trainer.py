@@ -654,10 +654,6 @@ def test_trainer_with_batch_eval_metrics_reports_the_same_numbers(trained_exampl
         assert reported[f"eval_{name}"] == whole[f"eval_{name}"], name
 
 
-@pytest.mark.skipif(
-    not (METRIC_MODULE / "vggsounder.py").is_file(),
-    reason="metric module metrics/vggsounder/vggsounder.py is absent",
-)
 def test_trainer_numbers_equal_the_evaluate_module_on_the_same_logits(trained_example):
     import evaluate
 

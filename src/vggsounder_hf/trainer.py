@@ -352,19 +352,7 @@ class VGGSounderComputeMetrics:
 
 
 def make_compute_metrics(
-    eval_dataset: Any,
-    input_modality: str | Sequence[str] = "av",
-    *,
-    clip_set: ClipSet = DEFAULT_CLIP_SET,
-    ks: Sequence[int] = (1,),
-    tie_break: TieBreak = "reference",
-    metrics: Sequence[str] = DEFAULT_METRICS,
-    columns: Sequence[str] | None = None,
-    modality_confusion: bool = True,
-    prefix: str = "",
-    label_column: str = "labels",
-    class_names: Sequence[str] | None = None,
-    check_labels: bool = True,
+    eval_dataset: Any, input_modality: str | Sequence[str] = "av", **options: Any
 ) -> VGGSounderComputeMetrics:
     """Build ``compute_metrics`` for ``transformers.Trainer`` from the evaluation split.
 
@@ -382,6 +370,7 @@ def make_compute_metrics(
         input_modality: The input the logits come from: ``"a"``, ``"v"`` or ``"av"``, or
             several (``("a", "v", "av")`` or ``"all"``), then the logits are ``(N, M, 309)``
             in that order, a tuple of ``M`` ``(N, 309)`` arrays, or a mapping by input.
+        **options: Keyword arguments of :class:`VGGSounderComputeMetrics`:
         clip_set: Which rows are scored (others are ignored). Default ``"default"``: clips
             without background music, the authors' benchmark set, as everywhere in this
             project, even when ``eval_dataset`` is the whole release. ``"full"`` scores every
@@ -420,20 +409,7 @@ def make_compute_metrics(
         >>> compute_metrics((np.array([[0.1, 0.9]]), None))
         {'av/hit@1': 1.0}
     """
-    return VGGSounderComputeMetrics(
-        eval_dataset,
-        input_modality,
-        clip_set=clip_set,
-        ks=ks,
-        tie_break=tie_break,
-        metrics=metrics,
-        columns=columns,
-        modality_confusion=modality_confusion,
-        prefix=prefix,
-        label_column=label_column,
-        class_names=class_names,
-        check_labels=check_labels,
-    )
+    return VGGSounderComputeMetrics(eval_dataset, input_modality, **options)
 
 
 def multi_hot_labels(
