@@ -269,3 +269,14 @@ def test_predictions_for_clips_outside_the_references_are_ignored():
     references = _references()
     results = evaluate.load(METRIC_PATH).compute(predictions=predictions, references=references)
     assert results["a/num_clips"] == 1 and results["v/num_missing"] == 1
+
+
+def test_a_score_that_is_not_a_number_is_refused_naming_its_row():
+    metric = evaluate.load(METRIC_PATH, "scores")
+    good = [0.5] * 309
+    rows = [
+        {"video_id": "clip-a_000001", "a": good},
+        {"video_id": "clip-b_000002", "a": [*good[:-1], "high"]},
+    ]
+    with pytest.raises(ValueError, match=r"predictions\[1\] \(clip-b_000002\), input 'a'"):
+        metric.compute(predictions=rows, references=_references())

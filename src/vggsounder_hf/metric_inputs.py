@@ -94,10 +94,28 @@ def normalise_predictions(
             where = f"predictions[{number}] ({video_id}), input {modality!r}"
             if config_name == "labels":
                 stored[modality] = _label_names(value, class_names, where)
+            elif type(value) is list and len(value) == len(class_names):
+                stored[modality] = value  # checked for numbers and finiteness below, in bulk
             else:
                 stored[modality] = _scores(value, len(class_names), where)
         normalised.append(stored)
+    if config_name == "scores":
+        _check_score_lists(normalised, len(class_names))
     return normalised
+
+
+def _check_score_lists(rows: list[dict[str, Any]], num_classes: int) -> None:
+    """Every score list holds finite numbers; else name the first bad row and input."""
+    for modality in INPUT_MODALITIES:
+        given = [(number, row) for number, row in enumerate(rows) if row[modality] is not None]
+        try:
+            scores = np.array([row[modality] for _, row in given], dtype=np.float64)
+            suspects = [given[index] for index in np.flatnonzero(~np.isfinite(scores).all(axis=1))]
+        except (TypeError, ValueError):
+            suspects = given  # something is not a number: look at the rows one by one
+        for number, row in suspects:
+            where = f"predictions[{number}] ({row['video_id']}), input {modality!r}"
+            _scores(row[modality], num_classes, where)
 
 
 def normalise_references(
