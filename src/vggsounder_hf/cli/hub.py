@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vggsounder_hf.cli._errors import run_command
 from vggsounder_hf.sources import DEFAULT_LABEL_VERSION, LABEL_VERSIONS
 
 __all__ = ["build_parser", "load_results_file", "main"]
@@ -224,16 +225,13 @@ _COMMANDS = {"export": _export, "push-metric": _push_metric, "push-results": _pu
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vggsounder-hub``; returns the exit code (0 ok, 2 error)."""
     args = build_parser().parse_args(argv)
-    try:
+
+    def command() -> int:
         if not args.debug:
             _quiet()
         return _COMMANDS[args.command](args)
-    except Exception as error:
-        if args.debug:
-            raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        print(f"{PROG}: error: {message or type(error).__name__}", file=sys.stderr)
-        return 2
+
+    return run_command(PROG, command, debug=args.debug)
 
 
 def _quiet() -> None:

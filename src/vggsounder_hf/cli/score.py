@@ -21,7 +21,6 @@ traceback instead.
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -31,9 +30,9 @@ from typing import Any
 
 from vggsounder_hf import __version__
 from vggsounder_hf.baseline import BASELINES, class_prior_baseline
+from vggsounder_hf.cli._errors import run_command
 from vggsounder_hf.clip_sets import CLIP_SETS, DEFAULT_CLIP_SET, resolve_clip_set
 from vggsounder_hf.functional import TIE_BREAKS
-from vggsounder_hf.predictions import PredictionError
 from vggsounder_hf.sources import LABEL_VERSIONS
 
 __all__ = ["PROG", "ScoreError", "build_parser", "main"]
@@ -51,7 +50,7 @@ REPORT_EXTENSIONS: dict[str, str] = {
 }
 
 
-class ScoreError(Exception):
+class ScoreError(ValueError):
     """A problem to report in one line (bad option, unreadable input, ...)."""
 
 
@@ -498,49 +497,18 @@ def _push(args: argparse.Namespace, result: Any, metadata: dict[str, Any]) -> No
         )
 
 
-_EXPECTED_ERRORS: tuple[type[BaseException], ...] = (
-    ScoreError,
-    PredictionError,
-    ValueError,
-    OSError,
-    pickle.UnpicklingError,
-    ImportError,
-)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vggsounder-score``; returns the exit code (0 ok, 2 error)."""
-    parser = build_parser()
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
-    try:
-        args = parser.parse_args(argv)
+
+    def command() -> int:
+        try:
+            args = build_parser().parse_args(argv)  # usage errors raise ScoreError
+        except SystemExit as stop:  # --help
+            return int(stop.code or 0)
         return _run(args)
-    except SystemExit as stop:  # --help
-        return int(stop.code or 0)
-    except _EXPECTED_ERRORS as error:
-        if debug:
-            raise
-        print(f"{PROG}: error: {_one_line(error)}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except Exception as error:
-        if debug:
-            raise
-        print(
-            f"{PROG}: error: internal error ({type(error).__name__}: {_one_line(error)}); "
-            "rerun with --debug for the traceback",
-            file=sys.stderr,
-        )
-        return 1
 
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip()
-    if isinstance(error, OSError) and error.filename and error.strerror:
-        return f"{error.filename}: {error.strerror}"
-    return " ".join(text.split()) if text else type(error).__name__
+    return run_command(PROG, command, debug=debug)
 
 
 if __name__ == "__main__":  # pragma: no cover

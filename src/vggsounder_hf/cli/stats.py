@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from vggsounder_hf.cli._errors import run_command
 from vggsounder_hf.sources import LABEL_VERSIONS
 
 __all__ = ["build_parser", "format_table", "main"]
@@ -118,25 +119,22 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``vggsounder-stats``; returns the exit code (0 ok, 2 error)."""
     args = build_parser().parse_args(argv)
-    versions = list(dict.fromkeys(args.versions or LABEL_VERSIONS))
-    try:
-        if args.data_path and Path(args.data_path).is_file() and len(versions) != 1:
-            raise ValueError(
-                f"--data-path {args.data_path} is a single annotation file: "
-                "choose the label release it belongs to with exactly one --version"
-            )
-        import datasets
+    return run_command(PROG, lambda: _print_statistics(args), debug=args.debug)
 
-        if not args.debug:
-            datasets.disable_progress_bars()
-            datasets.logging.set_verbosity_error()
-        results = _collect(versions, args.cache_dir, args.data_path)
-    except Exception as error:
-        if args.debug:
-            raise
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        print(f"{PROG}: error: {message}", file=sys.stderr)
-        return 2
+
+def _print_statistics(args: argparse.Namespace) -> int:
+    versions = list(dict.fromkeys(args.versions or LABEL_VERSIONS))
+    if args.data_path and Path(args.data_path).is_file() and len(versions) != 1:
+        raise ValueError(
+            f"--data-path {args.data_path} is a single annotation file: "
+            "choose the label release it belongs to with exactly one --version"
+        )
+    import datasets
+
+    if not args.debug:
+        datasets.disable_progress_bars()
+        datasets.logging.set_verbosity_error()
+    results = _collect(versions, args.cache_dir, args.data_path)
     try:
         print(json.dumps(results, indent=2) if args.json else format_table(results))
         sys.stdout.flush()
