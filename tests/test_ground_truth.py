@@ -1,0 +1,94 @@
+"""Specification of vggsounder_hf.ground_truth: labels, modalities and meta flags as arrays."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+
+from vggsounder_hf.ground_truth import GroundTruth
+
+CLASSES = ("dog", "cat", "bird")
+FLAGS = {"background_music": False, "static_image": False, "voice_over": False}
+
+
+def _row(video_id, labels, modalities, **flags):
+    return {"video_id": video_id, "labels": labels, "modalities": modalities, **FLAGS, **flags}
+
+
+def test_each_column_keeps_the_labels_of_its_modalities():
+    truth = GroundTruth.from_rows(
+        [_row("x_000001", ["dog", "cat", "bird"], ["A", "V", "AV"])], CLASSES
+    )
+    as_lists = {
+        column: truth.labels(column).astype(int).tolist()[0]
+        for column in ("a", "v", "av", "a only", "v only", "all")
+    }
+    assert as_lists == {
+        "a": [1, 0, 1],
+        "v": [0, 1, 1],
+        "av": [0, 0, 1],
+        "a only": [1, 0, 0],
+        "v only": [0, 1, 0],
+        "all": [1, 1, 1],
+    }
+
+
+def test_names_and_indices_give_the_same_truth():
+    by_name = GroundTruth.from_rows([_row("x_000001", ["cat"], ["V"])], CLASSES)
+    by_index = GroundTruth.from_rows([_row("x_000001", [1], [1])], CLASSES)
+    np.testing.assert_array_equal(by_name.modality_codes, by_index.modality_codes)
+
+
+def test_clips_are_sorted_by_id_and_found_by_id():
+    truth = GroundTruth.from_rows(
+        [_row("b_000002", ["dog"], ["A"]), _row("a_000001", ["cat"], ["V"])], CLASSES
+    )
+    assert truth.video_ids.tolist() == ["a_000001", "b_000002"]
+    assert truth.row_of(["b_000002", "nope_000000", "a_000001"]).tolist() == [1, -1, 0]
+
+
+def test_select_filters_on_meta_flags():
+    truth = GroundTruth.from_rows(
+        [
+            _row("a_000001", ["dog"], ["A"], background_music=True),
+            _row("b_000002", ["cat"], ["V"]),
+        ],
+        CLASSES,
+    )
+    assert truth.select("default").video_ids.tolist() == ["b_000002"]
+    assert truth.select("background_music").video_ids.tolist() == ["a_000001"]
+    assert len(truth.select("full")) == 2
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([_row("a_000001", ["dog"], ["A"]), _row("a_000001", ["cat"], ["A"])], "more than once"),
+        ([_row("a_000001", ["dog", "dog"], ["A", "AV"])], "lists label 'dog' more than once"),
+        ([_row("a_000001", ["wolf"], ["A"])], "unknown class name 'wolf'"),
+        ([_row("a_000001", [7], ["A"])], "class index 7 outside"),
+        ([_row("a_000001", ["dog"], ["VA"])], "unknown modality 'VA'"),
+        ([_row("a_000001", ["dog"], [])], "1 labels but 0 modalities"),
+        ([{"video_id": "a_000001", "labels": [], "modalities": []}], "has no field"),
+    ],
+)
+def test_malformed_reference_rows_are_refused(rows, message):
+    with pytest.raises(ValueError, match=message):
+        GroundTruth.from_rows(rows, CLASSES)
+
+
+def test_release_ground_truth_equals_a_plain_read_of_the_csv(vggsounder_data, truth_1_0):
+    codes = {"A": 0, "V": 1, "AV": 2}
+    class_index = {name: i for i, name in enumerate(truth_1_0.class_names)}
+    expected = {}
+    with open(vggsounder_data / "vggsounder+background-music.csv", newline="") as stream:
+        for row in csv.DictReader(stream):
+            expected[(row["video_id"], class_index[row["label"]])] = codes[row["modality"]]
+    rows, columns = np.nonzero(truth_1_0.modality_codes >= 0)
+    found = {
+        (truth_1_0.video_ids[r], c): int(truth_1_0.modality_codes[r, c])
+        for r, c in zip(rows.tolist(), columns.tolist(), strict=True)
+    }
+    assert found == expected
