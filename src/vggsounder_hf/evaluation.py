@@ -114,31 +114,20 @@ def evaluate_predictions(
     Raises:
         ValueError: Unknown column, bad ``ks``, or class lists that differ.
     """
-    if tuple(predictions.class_names) != tuple(truth.class_names):
-        raise ValueError("predictions and ground truth use different class lists")
     unknown_columns = [column for column in columns if column not in COLUMNS]
     if unknown_columns:
         raise ValueError(f"unknown column(s) {unknown_columns}; use {COLUMNS}")
-    ks = _checked_ks(ks, truth.num_classes) if predictions.kind == "scores" else ()
-    selected = truth.select(clip_set)
-    aligned = _align_inputs(selected, predictions)
-    predicted = {}
-    if predictions.kind == "labels":
-        predicted = {
-            modality: _predicted_rows(matrix, rows) for modality, (rows, matrix) in aligned.items()
-        }
+    ks = checked_ks(ks, truth.num_classes) if predictions.kind == "scores" else ()
+    selected, aligned, predicted, rankings = _matched_inputs(
+        truth, predictions, clip_set, max(ks, default=1), tie_break
+    )
     results: dict[str, Any] = {}
     per_class_results: dict[str, Any] = {}
-    rankings = {}
-    class_major_scores = {}
-    if predictions.kind == "scores":
-        rankings = {
-            modality: functional.top_k_ranking(scores, max(ks), tie_break)
-            for modality, (_, scores) in aligned.items()
-        }
-        class_major_scores = {
-            modality: np.ascontiguousarray(scores.T) for modality, (_, scores) in aligned.items()
-        }
+    class_major_scores = (
+        {modality: np.ascontiguousarray(scores.T) for modality, (_, scores) in aligned.items()}
+        if predictions.kind == "scores"
+        else {}
+    )
     for column in columns:
         modality = COLUMN_INPUT[column]
         if modality not in aligned:
@@ -243,19 +232,9 @@ def modality_confusion_per_clip(
     missing = [modality for modality in INPUT_MODALITIES if modality not in predictions.inputs]
     if missing:
         raise ValueError(f"modality confusion needs inputs a, v and av; missing {missing}")
-    selected = truth.select(clip_set)
-    aligned = _align_inputs(selected, predictions)
-    predicted = {}
-    rankings = {}
-    if predictions.kind == "labels":
-        predicted = {
-            modality: _predicted_rows(matrix, rows) for modality, (rows, matrix) in aligned.items()
-        }
-    else:
-        rankings = {
-            modality: functional.top_k_ranking(matrix, 1, tie_break)
-            for modality, (_, matrix) in aligned.items()
-        }
+    selected, aligned, predicted, rankings = _matched_inputs(
+        truth, predictions, clip_set, 1, tie_break
+    )
     clips, clip_hits = _clip_hits(selected, aligned, predicted, rankings)
     missed = ~clip_hits["av"]
     return {
@@ -269,7 +248,13 @@ def modality_confusion_per_clip(
     }
 
 
-def _checked_ks(ks: Iterable[int], num_classes: int) -> tuple[int, ...]:
+def checked_ks(ks: Iterable[int], num_classes: int) -> tuple[int, ...]:
+    """``ks`` as a tuple of ints, each a valid top-k cut-off for ``num_classes`` classes.
+
+    Example:
+        >>> checked_ks([1, 5], 309)
+        (1, 5)
+    """
     checked = tuple(ks)
     if not checked:
         raise ValueError("ks must name at least one top-k cut-off")
@@ -277,6 +262,36 @@ def _checked_ks(ks: Iterable[int], num_classes: int) -> tuple[int, ...]:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= num_classes:
             raise ValueError(f"every k must be an integer between 1 and {num_classes}; got {k!r}")
     return tuple(int(k) for k in checked)
+
+
+def _matched_inputs(
+    truth: GroundTruth,
+    predictions: ModelPredictions,
+    clip_set: ClipSet,
+    top_k: int,
+    tie_break: functional.TieBreak,
+) -> tuple[GroundTruth, dict, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The clips of the clip set and, per input, what the metrics start from.
+
+    Returns ``(selected, aligned, predicted, rankings)``: the selected ground truth; per
+    input the row of each selected clip's prediction (``-1`` if none) and the prediction
+    matrix; for label sets the predicted labels on the selected clips' rows; for scores the
+    ``top_k`` best classes of every prediction row.
+    """
+    if tuple(predictions.class_names) != tuple(truth.class_names):
+        raise ValueError("predictions and ground truth use different class lists")
+    selected = truth.select(clip_set)
+    aligned = _align_inputs(selected, predictions)
+    if predictions.kind == "labels":
+        predicted = {
+            modality: _predicted_rows(matrix, rows) for modality, (rows, matrix) in aligned.items()
+        }
+        return selected, aligned, predicted, {}
+    rankings = {
+        modality: functional.top_k_ranking(matrix, top_k, tie_break)
+        for modality, (_, matrix) in aligned.items()
+    }
+    return selected, aligned, {}, rankings
 
 
 def _align_inputs(

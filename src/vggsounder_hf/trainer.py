@@ -47,7 +47,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET, META_LABELS, ClipSet, desc
 from vggsounder_hf.evaluation import (
     COLUMN_INPUT,
     LABEL_SET_METRICS,
+    checked_ks,
     column_key,
     evaluate_predictions,
 )
@@ -111,7 +112,6 @@ class VGGSounderComputeMetrics:
         check_labels: bool = True,
     ) -> None:
         self.input_modalities = _input_modalities(input_modality)
-        self.ks = _checked_ks(ks)
         if tie_break not in TIE_BREAKS:
             raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
         self.tie_break = tie_break
@@ -123,11 +123,10 @@ class VGGSounderComputeMetrics:
         self.clip_set = clip_set
 
         class_names = _class_names(eval_dataset, label_column, class_names)
+        self.ks = checked_ks(ks, len(class_names))
         rows = _reference_rows(eval_dataset, label_column)
         self.truth = GroundTruth.from_rows(rows, class_names)
         self.video_ids = np.asarray([row["video_id"] for row in rows], dtype=object)
-        if any(k > self.truth.num_classes for k in self.ks):
-            raise ValueError(f"every k must be at most the number of classes {self.num_classes}")
         # All labels of each evaluation row (any modality), in row order: the sanity check
         # that the logits and label_ids Trainer passes belong to these rows.
         self._row_labels = self.truth.labels("all")[self.truth.row_of(self.video_ids)]
@@ -520,16 +519,6 @@ def _input_modalities(input_modality: str | Sequence[str]) -> tuple[str, ...]:
     if len(set(given)) != len(given):
         raise ValueError(f"input_modality repeats an input: {input_modality!r}")
     return tuple(given)
-
-
-def _checked_ks(ks: Iterable[int]) -> tuple[int, ...]:
-    checked = tuple(ks)
-    if not checked:
-        raise ValueError("ks must name at least one top-k cut-off")
-    for k in checked:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"every k must be a positive integer; got {k!r}")
-    return tuple(int(k) for k in checked)
 
 
 def _checked_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
