@@ -112,7 +112,9 @@ class ModelPredictions:
             if shared_ids is not None and shared_ids[0] == given_ids:
                 video_ids = shared_ids[1]  # one array for all inputs lets them align once
             else:
-                video_ids = _unique_ids(given_ids, source, modality)
+                video_ids = np.asarray(
+                    _clip_ids(given_ids, source, f" in input {modality!r}"), object
+                )
                 shared_ids = (given_ids, video_ids)
             inputs[modality] = _label_matrix(
                 video_ids, list(per_clip.values()), class_names, source, modality
@@ -144,7 +146,7 @@ class ModelPredictions:
             else:
                 video_ids, rows = given
             inputs[modality] = _score_matrix(
-                _unique_ids(list(video_ids), source, modality),
+                np.asarray(_clip_ids(list(video_ids), source, f" in input {modality!r}"), object),
                 rows,
                 len(class_names),
                 source,
@@ -181,8 +183,7 @@ class ModelPredictions:
             raise PredictionError(f"{source}: contains no predictions")
         video_ids = list(mapping.keys())
         entries = list(mapping.values())
-        _check_types(video_ids, str, source, "video id {!r} is not a string")
-        video_ids = _stripped_ids(video_ids, source)
+        video_ids = _clip_ids(video_ids, source)
         _check_types(
             entries,
             Mapping,
@@ -257,16 +258,21 @@ def _check_types(
             )
 
 
-def _stripped_ids(video_ids: list[str], source: str) -> list[str]:
-    """Drop a trailing ``.mp4`` (as the reference does); refuse two entries for one clip."""
-    if ".mp4" not in "\n".join(video_ids):
-        return video_ids
-    stripped = [video_id.removesuffix(".mp4") for video_id in video_ids]
-    if len(set(stripped)) != len(stripped):
+def _clip_ids(video_ids: Sequence[Any], source: str, where: str = "") -> list[str]:
+    """Clip ids without a trailing ``.mp4`` (as the reference strips it), each once.
+
+    Raises:
+        PredictionError: An id is not a string, or two entries name the same clip.
+    """
+    _check_types(video_ids, str, source, "video id {!r} is not a string")
+    ids = video_ids
+    if ".mp4" in "\n".join(video_ids):
+        ids = [video_id.removesuffix(".mp4") for video_id in video_ids]
+    if len(set(ids)) != len(ids):
         seen: set[str] = set()
-        repeated = next(video_id for video_id in stripped if video_id in seen or seen.add(video_id))
-        raise PredictionError(f"{source}: clip {repeated!r} appears more than once")
-    return stripped
+        repeated = next(video_id for video_id in ids if video_id in seen or seen.add(video_id))
+        raise PredictionError(f"{source}: clip {repeated!r} appears more than once{where}")
+    return list(ids)
 
 
 def _checked_modalities(given: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -281,21 +287,6 @@ def _checked_modalities(given: Mapping[str, Any], source: str) -> dict[str, Any]
     if not given:
         raise PredictionError(f"{source}: no input modality has predictions")
     return {modality: given[modality] for modality in INPUT_MODALITIES if modality in given}
-
-
-def _unique_ids(video_ids: Sequence[Any], source: str, modality: str) -> np.ndarray:
-    ids = [video_id.removesuffix(".mp4") for video_id in video_ids if isinstance(video_id, str)]
-    given = list(video_ids) if len(ids) != len(video_ids) else ()
-    for video_id in given:
-        if not isinstance(video_id, str):
-            raise PredictionError(f"{source}: video id {video_id!r} is not a string")
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        repeated = next(video_id for video_id in ids if video_id in seen or seen.add(video_id))
-        raise PredictionError(
-            f"{source}: clip {repeated!r} appears more than once in input {modality!r}"
-        )
-    return np.asarray(ids, dtype=object)
 
 
 def _label_matrix(
