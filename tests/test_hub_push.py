@@ -8,7 +8,6 @@ evaluate's own Hub code path, its URLs pointed at the local folder.
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import evaluate
@@ -77,15 +76,6 @@ def toy_metric(tmp_path) -> Path:
     (folder / "README.md").write_text(TOY_CARD, encoding="utf-8")
     (folder / "requirements.txt").write_text("evaluate>=0.4.6\nvggsounder-hf\n", encoding="utf-8")
     return folder
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the test tried to open a network connection")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture

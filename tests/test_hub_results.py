@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from pathlib import Path
 
 import httpx2
@@ -263,15 +262,6 @@ def test_a_new_card_is_named_after_the_model(label_results):
 
 
 # --------------------------------------------------------------------------- push_results
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("the test tried to open a network connection")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 def test_dry_run_prints_the_card_and_touches_no_network(label_results, capsys, no_network):
