@@ -1,7 +1,7 @@
 """VGGSounder (ICCV 2025) labels as a Hugging Face ``datasets`` builder.
 
 This file only re-exports the builder of the installed ``vggsounder-hf`` project; everything
-lives in :mod:`vggsounder_hf.builder`. Configs: ``"1.0"`` (default) and ``"0.1.6"``, the
+lives in :mod:`vggsounder_hf.hf.builder`. Configs: ``"1.0"`` (default) and ``"0.1.6"``, the
 authors' label releases; one split, ``test``.
 
 With ``datasets`` 5.x, use the class (or :func:`vggsounder_hf.load_vggsounder`):
@@ -37,7 +37,7 @@ def _hand_over_to_the_authors_package() -> bool:
 
 
 if not (__name__ == "vggsounder" and _hand_over_to_the_authors_package()):
-    from vggsounder_hf.builder import VGGSounderBuilder, VGGSounderConfig
+    from vggsounder_hf.hf.builder import VGGSounderBuilder, VGGSounderConfig
 
     VGGSounder = VGGSounderBuilder
 

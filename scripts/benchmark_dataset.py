@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import datasets
 
-    from vggsounder_hf.builder import VGGSounderBuilder
-    from vggsounder_hf.sources import parse_release
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
+    from vggsounder_hf.io.sources import parse_release
 
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()

@@ -70,10 +70,10 @@ def _score_table(mapping: dict, path: Path) -> None:
 
 
 def _ours(prediction_file: Path, clip_set: str) -> dict:
-    from vggsounder_hf.evaluation import evaluate_predictions
-    from vggsounder_hf.ground_truth import GroundTruth
-    from vggsounder_hf.readers import read_predictions
-    from vggsounder_hf.sources import load_release, parse_release
+    from vggsounder_hf.core.evaluation import evaluate_predictions
+    from vggsounder_hf.core.ground_truth import GroundTruth
+    from vggsounder_hf.io.readers import read_predictions
+    from vggsounder_hf.io.sources import load_release, parse_release
 
     parse_release.cache_clear()  # count parsing the annotation files, as the reference does
     release = load_release("1.0")
@@ -84,10 +84,10 @@ def _ours(prediction_file: Path, clip_set: str) -> dict:
 
 def _ours_compute_only(prediction_file: Path, clip_set: str):
     """A function that only matches and scores (labels and predictions already in memory)."""
-    from vggsounder_hf.evaluation import evaluate_predictions
-    from vggsounder_hf.ground_truth import GroundTruth
-    from vggsounder_hf.readers import read_predictions
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.core.evaluation import evaluate_predictions
+    from vggsounder_hf.core.ground_truth import GroundTruth
+    from vggsounder_hf.io.readers import read_predictions
+    from vggsounder_hf.io.sources import load_release
 
     release = load_release("1.0")
     truth = GroundTruth.from_release(release)
@@ -111,8 +111,8 @@ def _reference(prediction_file: Path, clip_set: str) -> dict:
 def _through_evaluate(prediction_file: Path, clip_set: str, config: str) -> float:
     import evaluate
 
-    from vggsounder_hf.safe_pickle import load_pickle
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.safe_pickle import load_pickle
+    from vggsounder_hf.io.sources import load_release
 
     release = load_release("1.0")
     mapping = load_pickle(prediction_file)
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.sources import load_release
 
     with tempfile.TemporaryDirectory() as folder:
         scores = _synthetic_scores(load_release("1.0"))

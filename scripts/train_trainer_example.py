@@ -36,8 +36,8 @@ import torch
 from transformers import PrinterCallback, Trainer, TrainingArguments
 from transformers.utils import logging as transformers_logging
 
-from vggsounder_hf.loading import load_vggsounder
-from vggsounder_hf.trainer import make_compute_metrics, with_multi_hot_labels
+from vggsounder_hf.hf.loading import load_vggsounder
+from vggsounder_hf.hf.trainer import make_compute_metrics, with_multi_hot_labels
 
 FEATURE_DIM = 64
 HIDDEN_DIM = 128

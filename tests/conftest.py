@@ -50,7 +50,7 @@ def small_truth():
 
     ``rows`` are ``(video_id, label names, modality codes)`` triples.
     """
-    from vggsounder_hf.ground_truth import GroundTruth
+    from vggsounder_hf.core.ground_truth import GroundTruth
 
     def build(rows, class_names):
         flags = {"background_music": False, "static_image": False, "voice_over": False}
@@ -68,7 +68,7 @@ def small_truth():
 @pytest.fixture(scope="session")
 def release_1_0():
     """The parsed 1.0 label release (the authors' files)."""
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.sources import load_release
 
     return load_release("1.0")
 
@@ -76,7 +76,7 @@ def release_1_0():
 @pytest.fixture(scope="session")
 def truth_1_0(release_1_0):
     """The ground truth of every clip of the 1.0 release."""
-    from vggsounder_hf.ground_truth import GroundTruth
+    from vggsounder_hf.core.ground_truth import GroundTruth
 
     return GroundTruth.from_release(release_1_0)
 
@@ -101,8 +101,8 @@ def vggsounder_data(shared_data: Path) -> Path:
 @pytest.fixture(scope="session")
 def prepared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ``datasets`` cache dir in which both label releases are prepared once per session."""
-    from vggsounder_hf.builder import VGGSounderBuilder
-    from vggsounder_hf.sources import LABEL_VERSIONS
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
+    from vggsounder_hf.io.sources import LABEL_VERSIONS
 
     cache_dir = tmp_path_factory.mktemp("hf-cache")
     for version in LABEL_VERSIONS:
@@ -113,8 +113,8 @@ def prepared_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def prepared_releases(prepared_cache_dir: Path) -> dict:
     """``{version: datasets.Dataset}`` (split ``test``) for every label release."""
-    from vggsounder_hf.builder import VGGSounderBuilder
-    from vggsounder_hf.sources import LABEL_VERSIONS
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
+    from vggsounder_hf.io.sources import LABEL_VERSIONS
 
     releases = {}
     for version in LABEL_VERSIONS:

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.annotations: parsing and validating the label CSVs."""
+"""Specification of vggsounder_hf.io.annotations: parsing and validating the label CSVs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vggsounder_hf.annotations import (
+from vggsounder_hf.io.annotations import (
     META_LABELS,
     MODALITY_NAMES,
     AnnotationError,

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.baseline: the class-prior baseline from the labels."""
+"""Specification of vggsounder_hf.core.baseline: the class-prior baseline from the labels."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from vggsounder_hf.baseline import class_prior_baseline, most_frequent_classes
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
+from vggsounder_hf.core.baseline import class_prior_baseline, most_frequent_classes
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
 
 CLASSES = ("dog", "cat", "bird")
 
@@ -71,7 +71,7 @@ def test_k_must_be_a_class_count(truth):
 def test_on_the_release_the_prior_is_the_most_frequent_class_counted_independently(
     vggsounder_data,
 ):
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.sources import load_release
 
     audible, visible, both = Counter(), Counter(), Counter()
     with open(vggsounder_data / "vggsounder+background-music.csv", newline="") as stream:

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 from vggsounder_hf.cli.score import main
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.readers import read_predictions
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.io.readers import read_predictions
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_FILE = REPO_ROOT / "tests" / "reference_values" / "reference_1.0.json"
@@ -183,7 +183,7 @@ def test_metrics_and_columns_can_be_chosen(capsys, prediction_files, core_result
 
 
 def test_class_prior_baseline_needs_no_prediction_file(capsys, truth):
-    from vggsounder_hf.baseline import class_prior_baseline
+    from vggsounder_hf.core.baseline import class_prior_baseline
 
     code, out, err = run(capsys, "--baseline", "class-prior")
     assert code == 0 and err == ""
@@ -469,7 +469,7 @@ def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys, tmp_path, case
 
 
 def test_debug_shows_the_traceback(capsys, tmp_path):
-    from vggsounder_hf.readers import ReaderError
+    from vggsounder_hf.io.readers import ReaderError
 
     with pytest.raises(ReaderError, match="no such file"):
         main([str(tmp_path / "nope.pkl"), "--debug"])
@@ -501,7 +501,7 @@ def test_push_results_dry_run_prints_a_card_with_the_results(capsys, prediction_
 
 
 def test_push_results_uploads_the_merged_card(capsys, prediction_files, monkeypatch):
-    from vggsounder_hf import hub_results
+    from vggsounder_hf.hf import hub_results
 
     uploads = []
     monkeypatch.setattr(hub_results, "load_card_text", lambda repo_id, token=None: None)

@@ -1,10 +1,10 @@
-"""Specification of vggsounder_hf.clip_sets: which clips a score is computed on."""
+"""Specification of vggsounder_hf.core.clip_sets: which clips a score is computed on."""
 
 from __future__ import annotations
 
 import pytest
 
-from vggsounder_hf.clip_sets import CLIP_SETS, describe_clip_set, resolve_clip_set
+from vggsounder_hf.core.clip_sets import CLIP_SETS, describe_clip_set, resolve_clip_set
 
 
 def test_default_is_the_references_set_without_background_music():

@@ -85,8 +85,8 @@ def test_our_code_never_imports_the_authors_package(tmp_path):
         f"""
         import json, sys
         from vggsounder_hf import load_vggsounder
-        from vggsounder_hf.sources import load_release
-        from vggsounder_hf.stats import release_stats
+        from vggsounder_hf.io.sources import load_release
+        from vggsounder_hf.reports.stats import release_stats
         from vggsounder_hf.cli.stats import main
 
         sources = []

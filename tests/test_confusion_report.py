@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.confusion_report: the clips behind modality confusion μ."""
+"""Specification of vggsounder_hf.reports.confusion: the clips behind modality confusion μ."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ import warnings
 
 import pytest
 
-from vggsounder_hf.confusion_report import (
+from vggsounder_hf.reports.confusion import (
     CONFUSION_FIELDS,
     confused_clips,
     render_confusion_report,
     write_confusion_report,
 )
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
 
 CLASSES = ("dog", "cat", "bird")
 
@@ -146,8 +146,8 @@ def test_written_atomically_in_the_format_of_the_extension(truth, tmp_path):
 def test_released_models_have_as_many_confused_clips_as_the_reference_mu_says(
     shared_data, reference_values
 ):
-    from vggsounder_hf.readers import read_predictions
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.readers import read_predictions
+    from vggsounder_hf.io.sources import load_release
 
     release = load_release("1.0")
     truth = GroundTruth.from_release(release)

@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vggsounder_hf.evaluation import (
+from vggsounder_hf.core.evaluation import (
     evaluate_predictions,
     modality_confusion_per_clip,
 )
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.safe_pickle import load_pickle
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.io.safe_pickle import load_pickle
 
 # Recorded clip-set name -> this project's clip_set argument.
 CLIP_SETS = {
@@ -233,7 +233,7 @@ def test_columns_and_ks_are_validated(truth, released_predictions, synthetic_pre
 
 
 def test_clip_set_difference_is_the_difference_of_two_evaluations(truth, released_predictions):
-    from vggsounder_hf.evaluation import clip_set_difference
+    from vggsounder_hf.core.evaluation import clip_set_difference
 
     model = released_predictions["video-llama-2-av"]
     delta = clip_set_difference(truth, model, "static_image", "no_static_image")

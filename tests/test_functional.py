@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn import metrics as skm
 
-from vggsounder_hf import functional
+from vggsounder_hf.core import functional
 
 settings.register_profile("vggsounder", max_examples=60, deadline=None)
 settings.load_profile("vggsounder")

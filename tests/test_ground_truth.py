@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.ground_truth: labels, modalities and meta flags as arrays."""
+"""Specification of vggsounder_hf.core.ground_truth: labels, modalities and meta flags as arrays."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import csv
 import numpy as np
 import pytest
 
-from vggsounder_hf.ground_truth import GroundTruth
+from vggsounder_hf.core.ground_truth import GroundTruth
 
 CLASSES = ("dog", "cat", "bird")
 FLAGS = {"background_music": False, "static_image": False, "voice_over": False}

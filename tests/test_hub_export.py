@@ -1,4 +1,4 @@
-"""Specification of the Hub dataset export (vggsounder_hf.hub_export, `vggsounder-hub export`).
+"""Specification of the Hub dataset export (vggsounder_hf.hf.hub_export, `vggsounder-hub export`).
 
 The exported folder must load with plain `datasets` 5.x, offline, without any loading script,
 and give exactly the builder's rows and features; its card must carry the label statistics
@@ -17,9 +17,9 @@ import huggingface_hub.constants
 import pytest
 from huggingface_hub import DatasetCard
 
-from vggsounder_hf import hub_export
+from vggsounder_hf.hf import hub_export
 from vggsounder_hf.cli.hub import main
-from vggsounder_hf.hub_export import card_template, export_dataset
+from vggsounder_hf.hf.hub_export import card_template, export_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FILES = {"1.0": "vggsounder+background-music.csv", "0.1.6": "vggsounder+background-music_0.1.6.csv"}
@@ -52,13 +52,12 @@ def card_data(folder: Path):
 # --------------------------------------------------------------------------- loading
 
 
-def test_template_in_dataset_card_folder_is_the_one_the_package_ships():
-    canonical = (REPO_ROOT / "dataset_card" / hub_export.TEMPLATE_NAME).read_text(encoding="utf-8")
-    shipped = REPO_ROOT / "src" / "vggsounder_hf" / "templates" / hub_export.TEMPLATE_NAME
-    assert shipped.read_text(encoding="utf-8") == canonical, (
-        "dataset_card/ and src/vggsounder_hf/templates/ differ: copy the edited template over"
-    )
-    assert card_template() == canonical
+def test_the_card_template_exists_once_inside_the_package():
+    shipped = REPO_ROOT / "src" / "vggsounder_hf" / "hf" / "templates" / hub_export.TEMPLATE_NAME
+    assert card_template() == shipped.read_text(encoding="utf-8")
+    copies = [p for p in REPO_ROOT.rglob(hub_export.TEMPLATE_NAME) if ".venv" not in p.parts]
+    assert copies == [shipped], f"the card template must exist once; found {copies}"
+    assert "hf/templates/dataset_card.md.tmpl" in (REPO_ROOT / "dataset_card" / "README.md").read_text()
 
 
 def test_folder_holds_one_parquet_file_per_config_and_the_card(exported):

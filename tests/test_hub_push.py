@@ -1,4 +1,4 @@
-"""Specification of the Hub uploads (vggsounder_hf.hub_push, `vggsounder-hub export
+"""Specification of the Hub uploads (vggsounder_hf.hf.hub_push, `vggsounder-hub export
 --push-to-hub` and `vggsounder-hub push-metric`).
 
 The Hub cannot be reached from the test machines: HfApi.create_repo / upload_folder are
@@ -18,9 +18,9 @@ import pytest
 from huggingface_hub import HfApi, SpaceCard
 from huggingface_hub.errors import HfHubHTTPError
 
-from vggsounder_hf import hub_push
+from vggsounder_hf.hf import hub_push
 from vggsounder_hf.cli.hub import main
-from vggsounder_hf.hub_push import metric_module_files, push_folder, push_metric
+from vggsounder_hf.hf.hub_push import metric_module_files, push_folder, push_metric
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "hf_ThisIsNotARealTokenButMustNeverBePrinted"

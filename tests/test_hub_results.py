@@ -1,4 +1,4 @@
-"""Specification of VGGSounder results in model cards (vggsounder_hf.hub_results,
+"""Specification of VGGSounder results in model cards (vggsounder_hf.hf.hub_results,
 `vggsounder-hub push-results`).
 
 Results become `model-index` entries through huggingface_hub's ModelCard / EvalResult API,
@@ -19,18 +19,18 @@ from huggingface_hub import EvalResult, ModelCard, metadata_load
 from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from vggsounder_hf import hub_results
+from vggsounder_hf.hf import hub_results
 from vggsounder_hf.cli.hub import main
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.hub_results import (
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.hf.hub_results import (
     card_results,
     merge_model_card,
     push_results,
     results_to_eval_results,
 )
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.reports import ModelResult, main_table, render
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.reports.tables import ModelResult, main_table, render
 
 NAMES = ("dog barking", "cat purring", "car passing by")
 SECRET = "hf_ThisIsNotARealTokenButMustNeverBePrinted"

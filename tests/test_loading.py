@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.loading.load_vggsounder: one call, prepared once, cached."""
+"""Specification of vggsounder_hf.hf.loading.load_vggsounder: one call, prepared once, cached."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import datasets
 import pytest
 
 import vggsounder_hf
-from vggsounder_hf.loading import load_vggsounder
+from vggsounder_hf.hf.loading import load_vggsounder
 
 
 def arrow_files(cache: Path) -> dict[Path, int]:
@@ -63,7 +63,7 @@ def test_unknown_version_is_refused(tmp_path):
 
 
 def test_package_exports_the_loader_and_builder_lazily(tmp_path):
-    from vggsounder_hf.builder import VGGSounderBuilder
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
 
     assert vggsounder_hf.load_vggsounder is load_vggsounder
     assert vggsounder_hf.VGGSounderBuilder is VGGSounderBuilder

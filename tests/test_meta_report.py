@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.meta_report: the paper's Table 3 (meta-label analysis)."""
+"""Specification of vggsounder_hf.reports.meta: the paper's Table 3 (meta-label analysis)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import warnings
 
 import pytest
 
-from vggsounder_hf.clip_sets import CLIP_SETS
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.meta_report import META_CLIP_SETS, meta_columns, meta_label_report
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.reports import render
+from vggsounder_hf.core.clip_sets import CLIP_SETS
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.reports.meta import META_CLIP_SETS, meta_columns, meta_label_report
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.reports.tables import render
 
 CLASSES = ("dog", "cat")
 # (video id, true class, predicted class, background_music, static_image, voice_over);
@@ -153,7 +153,7 @@ def test_progress_callback_sees_every_model_and_clip_set(toy_truth):
 
 @pytest.fixture(scope="module")
 def released_table(shared_data, release_1_0, truth_1_0, released_models):
-    from vggsounder_hf.readers import read_predictions
+    from vggsounder_hf.io.readers import read_predictions
 
     release, truth = release_1_0, truth_1_0
     folder = shared_data / "model-predictions"

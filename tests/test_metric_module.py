@@ -13,10 +13,10 @@ import evaluate
 import numpy as np
 import pytest
 
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.safe_pickle import load_pickle
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.io.safe_pickle import load_pickle
 
 METRIC_PATH = str(Path(__file__).resolve().parents[1] / "metrics" / "vggsounder")
 REFERENCE_FIELDS = ["video_id", "labels", "modalities", "background_music", "static_image"]

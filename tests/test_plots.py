@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.plots: the radar plot (Figure 4 style) as PNG or SVG."""
+"""Specification of vggsounder_hf.reports.plots: the radar plot (Figure 4 style) as PNG or SVG."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from vggsounder_hf.plots import RADAR_AXES, PlotDependencyError, radar_plot, radar_values
-from vggsounder_hf.reports import ModelResult
+from vggsounder_hf.reports.plots import RADAR_AXES, PlotDependencyError, radar_plot, radar_values
+from vggsounder_hf.reports.tables import ModelResult
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

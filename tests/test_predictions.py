@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.predictions: one model's predictions as dense arrays."""
+"""Specification of vggsounder_hf.core.predictions: one model's predictions as dense arrays."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from vggsounder_hf.predictions import ModelPredictions, PredictionError, UnknownLabelWarning
+from vggsounder_hf.core.predictions import ModelPredictions, PredictionError, UnknownLabelWarning
 
 CLASSES = ("dog", "cat", "bird")
 

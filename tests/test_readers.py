@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.readers: every prediction file format, and clear errors."""
+"""Specification of vggsounder_hf.io.readers: every prediction file format, and clear errors."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vggsounder_hf.predictions import PredictionError, UnknownLabelWarning
-from vggsounder_hf.readers import (
+from vggsounder_hf.core.predictions import PredictionError, UnknownLabelWarning
+from vggsounder_hf.io.readers import (
     ReaderError,
     default_model_name,
     detect_format,
@@ -380,8 +380,8 @@ def test_a_pickle_that_calls_a_function_is_refused(tmp_path):
 
 
 def test_every_format_of_a_released_model_reads_to_the_same_predictions(shared_data, tmp_path):
-    from vggsounder_hf.safe_pickle import load_pickle
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.safe_pickle import load_pickle
+    from vggsounder_hf.io.sources import load_release
 
     class_names = load_release("1.0").class_names
     source = shared_data / "model-predictions" / "unified-io-2.pkl"

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.reports: the paper's main table and its renderers."""
+"""Specification of vggsounder_hf.reports.tables: the paper's main table and its renderers."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.reports import (
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.reports.tables import (
     ModelResult,
     format_percent,
     latex_escape,

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.safe_pickle: prediction pickles load as data, never as code."""
+"""Specification of vggsounder_hf.io.safe_pickle: prediction pickles load as data, never as code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import re
 import numpy as np
 import pytest
 
-from vggsounder_hf.safe_pickle import UnsafePickleError, load_pickle, safe_loads
+from vggsounder_hf.io.safe_pickle import UnsafePickleError, load_pickle, safe_loads
 
 
 class _OpensFileForWriting:

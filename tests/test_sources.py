@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.sources: where the labels come from, pinned by sha256."""
+"""Specification of vggsounder_hf.io.sources: where the labels come from, pinned by sha256."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from vggsounder_hf import sources
-from vggsounder_hf.annotations import AnnotationError
-from vggsounder_hf.sources import (
+from vggsounder_hf.io import sources
+from vggsounder_hf.io.annotations import AnnotationError
+from vggsounder_hf.io.sources import (
     DEFAULT_LABEL_VERSION,
     LABEL_VERSIONS,
     RELEASES,

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.stats: counts per label release."""
+"""Specification of vggsounder_hf.reports.stats: counts per label release."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import datasets
 import pytest
 
-from vggsounder_hf.annotations import Clip
-from vggsounder_hf.sources import Release, ReleaseFiles, load_release
-from vggsounder_hf.stats import ReleaseStats, release_stats
+from vggsounder_hf.io.annotations import Clip
+from vggsounder_hf.io.sources import Release, ReleaseFiles, load_release
+from vggsounder_hf.reports.stats import ReleaseStats, release_stats
 
 FULL = {"1.0": "vggsounder+background-music.csv", "0.1.6": "vggsounder+background-music_0.1.6.csv"}
 

@@ -1,4 +1,4 @@
-"""Specification of vggsounder_hf.trainer: VGGSounder metrics as Trainer's compute_metrics.
+"""Specification of vggsounder_hf.hf.trainer: VGGSounder metrics as Trainer's compute_metrics.
 
 The metric values themselves are the core's (``evaluate_predictions``, tested against the
 authors' reference elsewhere); these tests pin that ``compute_metrics`` hands the core the
@@ -21,10 +21,10 @@ import datasets
 import numpy as np
 import pytest
 
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions, PredictionError
-from vggsounder_hf.trainer import (
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions, PredictionError
+from vggsounder_hf.hf.trainer import (
     DEFAULT_METRICS,
     make_compute_metrics,
     multi_hot_features,
@@ -297,7 +297,7 @@ def test_release_split_scores_the_reference_clips_per_column(prepared_releases):
 
 
 def test_release_split_equals_the_core_on_the_release_ground_truth(prepared_releases):
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.io.sources import load_release
 
     release = prepared_releases["1.0"].shuffle(seed=5)  # any row order
     logits = np.random.default_rng(4).standard_normal((release.num_rows, 309))

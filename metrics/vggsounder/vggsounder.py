@@ -1,7 +1,7 @@
 """VGGSounder: modality-aware multi-label evaluation of audio-visual models (ICCV 2025).
 
 An `evaluate` module. All the arithmetic lives in the `vggsounder-hf` package
-(`vggsounder_hf.evaluation.evaluate_predictions`); this file only declares the inputs and
+(`vggsounder_hf.core.evaluation.evaluate_predictions`); this file only declares the inputs and
 hands the stored rows over, so the numbers equal those of the command line and the
 Trainer hook, and the authors' reference implementation.
 """
@@ -9,9 +9,9 @@ Trainer hook, and the authors' reference implementation.
 import datasets
 import evaluate
 
-from vggsounder_hf import metric_inputs
-from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET
-from vggsounder_hf.evaluation import COLUMNS, DEFAULT_KS
+from vggsounder_hf.hf import metric_inputs
+from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET
+from vggsounder_hf.core.evaluation import COLUMNS, DEFAULT_KS
 
 _CITATION = """\
 @inproceedings{zverev2025vggsounder,

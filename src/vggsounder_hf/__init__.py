@@ -14,13 +14,13 @@ __version__ = "0.1.0"
 # Public names imported on first use, so that ``import vggsounder_hf`` stays fast (``datasets``
 # alone takes about 0.6 s to import). name -> module that defines it.
 _LAZY_EXPORTS: dict[str, str] = {
-    "load_vggsounder": "vggsounder_hf.loading",
-    "VGGSounderBuilder": "vggsounder_hf.builder",
+    "load_vggsounder": "vggsounder_hf.hf.loading",
+    "VGGSounderBuilder": "vggsounder_hf.hf.builder",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from vggsounder_hf.builder import VGGSounderBuilder
-    from vggsounder_hf.loading import load_vggsounder
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
+    from vggsounder_hf.hf.loading import load_vggsounder
 
 __all__ = ["VGGSounderBuilder", "__version__", "load_vggsounder"]
 

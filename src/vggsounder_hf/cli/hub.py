@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from vggsounder_hf.cli._errors import run_command
-from vggsounder_hf.sources import DEFAULT_LABEL_VERSION, LABEL_VERSIONS
+from vggsounder_hf.io.sources import DEFAULT_LABEL_VERSION, LABEL_VERSIONS
 
 __all__ = ["build_parser", "load_results_file", "main"]
 
@@ -155,7 +155,7 @@ def load_results_file(path: str | os.PathLike[str]) -> Any:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from vggsounder_hf.hub_export import DEFAULT_REPO_ID, export_dataset
+    from vggsounder_hf.hf.hub_export import DEFAULT_REPO_ID, export_dataset
 
     repo_id = args.repo_id or args.push_to_hub or DEFAULT_REPO_ID
     folder = export_dataset(
@@ -168,7 +168,7 @@ def _export(args: argparse.Namespace) -> int:
     )
     print(f"wrote {folder} (configs {', '.join(args.versions)})")
     if args.push_to_hub:
-        from vggsounder_hf.hub_push import push_dataset
+        from vggsounder_hf.hf.hub_push import push_dataset
 
         info = push_dataset(folder, args.push_to_hub, private=args.private or None)
         url = getattr(info, "commit_url", None) or args.push_to_hub
@@ -177,7 +177,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _push_metric(args: argparse.Namespace) -> int:
-    from vggsounder_hf.hub_push import push_metric
+    from vggsounder_hf.hf.hub_push import push_metric
 
     names = push_metric(
         args.repo_id,
@@ -191,7 +191,7 @@ def _push_metric(args: argparse.Namespace) -> int:
 
 
 def _push_results(args: argparse.Namespace) -> int:
-    from vggsounder_hf.hub_results import push_results
+    from vggsounder_hf.hf.hub_results import push_results
 
     results = load_results_file(args.results_file)
     loader = None

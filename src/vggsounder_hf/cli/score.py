@@ -1,9 +1,9 @@
 """``vggsounder-score``: score prediction files on VGGSounder and print the paper's tables.
 
-A thin layer over the metric core: files are read by :mod:`vggsounder_hf.readers`, scored
-by :func:`vggsounder_hf.evaluation.evaluate_predictions`, and laid out by
-:mod:`vggsounder_hf.reports`, :mod:`vggsounder_hf.meta_report`,
-:mod:`vggsounder_hf.confusion_report` and :mod:`vggsounder_hf.plots`.
+A thin layer over the metric core: files are read by :mod:`vggsounder_hf.io.readers`, scored
+by :func:`vggsounder_hf.core.evaluation.evaluate_predictions`, and laid out by
+:mod:`vggsounder_hf.reports.tables`, :mod:`vggsounder_hf.reports.meta`,
+:mod:`vggsounder_hf.reports.confusion` and :mod:`vggsounder_hf.reports.plots`.
 
 Example:
     $ vggsounder-score --baseline class-prior                 # no download, no model
@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from vggsounder_hf import __version__
-from vggsounder_hf.baseline import BASELINES, class_prior_baseline
+from vggsounder_hf.core.baseline import BASELINES, class_prior_baseline
 from vggsounder_hf.cli._errors import run_command
-from vggsounder_hf.clip_sets import CLIP_SETS, DEFAULT_CLIP_SET, resolve_clip_set
-from vggsounder_hf.functional import TIE_BREAKS
-from vggsounder_hf.sources import LABEL_VERSIONS
+from vggsounder_hf.core.clip_sets import CLIP_SETS, DEFAULT_CLIP_SET, resolve_clip_set
+from vggsounder_hf.core.functional import TIE_BREAKS
+from vggsounder_hf.io.sources import LABEL_VERSIONS
 
 __all__ = ["PROG", "ScoreError", "build_parser", "main"]
 
@@ -85,8 +85,8 @@ def _int_list(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (exposed for documentation and tests)."""
-    from vggsounder_hf.readers import FORMATS as INPUT_FORMATS
-    from vggsounder_hf.reports import FORMATS, METRICS
+    from vggsounder_hf.io.readers import FORMATS as INPUT_FORMATS
+    from vggsounder_hf.reports.tables import FORMATS, METRICS
 
     parser = _Parser(
         prog=PROG,
@@ -246,7 +246,7 @@ def _check_options(args: argparse.Namespace) -> tuple[int, ...]:
         )
     if args.report == "confusion" and args.format not in (None, "csv", "json"):
         raise ScoreError("--report confusion writes csv or json, not " + args.format)
-    from vggsounder_hf.reports import parse_columns, parse_metrics
+    from vggsounder_hf.reports.tables import parse_columns, parse_metrics
 
     try:
         if args.metrics:
@@ -280,7 +280,7 @@ def _check_options(args: argparse.Namespace) -> tuple[int, ...]:
 
 def _split_name(argument: str) -> tuple[str, str]:
     """``NAME=FILE`` -> (name, file); a plain file (even with ``=`` in it) keeps its stem."""
-    from vggsounder_hf.readers import default_model_name
+    from vggsounder_hf.io.readers import default_model_name
 
     if "=" in argument and not Path(argument).exists():
         name, path = argument.split("=", 1)
@@ -294,7 +294,7 @@ def _warn(message: str) -> None:
 
 
 def _load_models(args: argparse.Namespace, truth: Any, progress: Callable) -> list[_Model]:
-    from vggsounder_hf.readers import read_predictions
+    from vggsounder_hf.io.readers import read_predictions
 
     entries: list[tuple[str, str | None]] = [_split_name(item) for item in args.predictions]
     entries += [(baseline, None) for baseline in args.baseline]
@@ -339,15 +339,15 @@ def _emit(text: str, path: str | None) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    from vggsounder_hf.atomic import write_atomic
+    from vggsounder_hf.io.atomic import write_atomic
 
     write_atomic(path, text)
 
 
 def _run(args: argparse.Namespace) -> int:
-    from vggsounder_hf import reports
-    from vggsounder_hf.ground_truth import GroundTruth
-    from vggsounder_hf.sources import load_release
+    from vggsounder_hf.reports import tables as reports
+    from vggsounder_hf.core.ground_truth import GroundTruth
+    from vggsounder_hf.io.sources import load_release
 
     ks = _check_options(args)
     progress = _progress_factory(args)
@@ -401,7 +401,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.report == "confusion" or args.confused_clips:
         _confusion(args, truth, models, metadata, progress)
     if args.radar:
-        from vggsounder_hf.plots import radar_plot
+        from vggsounder_hf.reports.plots import radar_plot
 
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -421,7 +421,7 @@ def _meta_table(
     metadata: dict[str, Any],
     progress: Callable,
 ) -> Any:
-    from vggsounder_hf.meta_report import meta_label_report
+    from vggsounder_hf.reports.meta import meta_label_report
 
     info = {
         key: metadata[key]
@@ -447,7 +447,7 @@ def _confusion(
     metadata: dict[str, Any],
     progress: Callable,
 ) -> None:
-    from vggsounder_hf.confusion_report import confused_clips, render_confusion_report
+    from vggsounder_hf.reports.confusion import confused_clips, render_confusion_report
 
     rows: list[dict[str, Any]] = []
     for model in progress(models, desc="confused clips", unit="model"):
@@ -475,7 +475,7 @@ def _confusion(
 
 def _push(args: argparse.Namespace, result: Any, metadata: dict[str, Any]) -> None:
     try:
-        from vggsounder_hf.hub_results import push_results
+        from vggsounder_hf.hf.hub_results import push_results
     except ImportError as error:  # pragma: no cover - depends on the installation
         raise ScoreError(f"--push-results is not available: {error}") from None
     entry = {

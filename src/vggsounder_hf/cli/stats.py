@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vggsounder_hf.cli._errors import run_command
-from vggsounder_hf.sources import LABEL_VERSIONS
+from vggsounder_hf.io.sources import LABEL_VERSIONS
 
 __all__ = ["build_parser", "format_table", "main"]
 
@@ -56,8 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _collect(versions: Sequence[str], cache_dir: str | None, data_path: str | None) -> dict:
     import datasets
 
-    from vggsounder_hf.builder import VGGSounderBuilder
-    from vggsounder_hf.stats import release_stats
+    from vggsounder_hf.hf.builder import VGGSounderBuilder
+    from vggsounder_hf.reports.stats import release_stats
 
     results: dict[str, dict[str, Any]] = {}
     for version in versions:

@@ -4,7 +4,7 @@
 split. It knows every clip's labels, label modalities and meta flags *in the row order of
 that split*, which is the order in which ``Trainer`` hands over the logits (evaluation is
 never shuffled). Each call turns the logits into score predictions and scores them with
-:func:`vggsounder_hf.evaluation.evaluate_predictions`, the function behind the ``evaluate``
+:func:`vggsounder_hf.core.evaluation.evaluate_predictions`, the function behind the ``evaluate``
 module and the command line, so the numbers are the same everywhere.
 
 :func:`with_multi_hot_labels` (or :func:`multi_hot_labels` inside ``Dataset.map``) turns the
@@ -31,7 +31,7 @@ key                            meaning
 
 ``<col>`` is ``a`` and ``a_only`` for the audio input, ``v`` and ``v_only`` for the video
 input, ``av`` for the audio-visual input; these are exactly the keys of
-:func:`~vggsounder_hf.evaluation.evaluate_predictions`, so ``eval_av/hit@1`` is
+:func:`~vggsounder_hf.core.evaluation.evaluate_predictions`, so ``eval_av/hit@1`` is
 ``av/hit@1`` of the ``evaluate`` module. ``precision``, ``recall``, ``jaccard``,
 ``f1_macro`` and ``num_clips`` can be asked for with ``metrics=``. Values are fractions.
 
@@ -52,17 +52,17 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET, META_LABELS, ClipSet, describe_clip_set
-from vggsounder_hf.evaluation import (
+from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, META_LABELS, ClipSet, describe_clip_set
+from vggsounder_hf.core.evaluation import (
     COLUMN_INPUT,
     LABEL_SET_METRICS,
     checked_ks,
     column_key,
     evaluate_predictions,
 )
-from vggsounder_hf.functional import TIE_BREAKS, TieBreak
-from vggsounder_hf.ground_truth import COLUMNS, GroundTruth
-from vggsounder_hf.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.core.functional import TIE_BREAKS, TieBreak
+from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
+from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -373,7 +373,7 @@ def make_compute_metrics(
         clip_set: Which rows are scored (others are ignored). Default ``"default"``: clips
             without background music, the authors' benchmark set, as everywhere in this
             project, even when ``eval_dataset`` is the whole release. ``"full"`` scores every
-            row; any name or mapping of :mod:`vggsounder_hf.clip_sets` works.
+            row; any name or mapping of :mod:`vggsounder_hf.core.clip_sets` works.
         ks: Top-k cut-offs for the label-set metrics (default ``(1,)``).
         tie_break: ``"reference"`` (numpy's sort, as the authors) or ``"lowest_index"``.
         metrics: Names from :data:`METRICS` (default :data:`DEFAULT_METRICS`).

@@ -1,7 +1,7 @@
 """Score one model on VGGSounder: every column, every metric, modality confusion.
 
 This is the one place that matches predictions to the ground truth and calls the metric
-core (:mod:`vggsounder_hf.functional`); the ``evaluate`` module, the command line and the
+core (:mod:`vggsounder_hf.core.functional`); the ``evaluate`` module, the command line and the
 Trainer hook all go through :func:`evaluate_predictions`.
 
 Columns pair an input modality with a label subset, as in the paper:
@@ -56,10 +56,10 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf import functional
-from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET, ClipSet
-from vggsounder_hf.ground_truth import COLUMNS, GroundTruth
-from vggsounder_hf.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.core import functional
+from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, ClipSet
+from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
+from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
 
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 LABEL_SET_METRICS: tuple[str, ...] = (
@@ -95,14 +95,14 @@ def evaluate_predictions(
     Args:
         truth: The ground truth (a whole release, or any set of clips).
         predictions: The model's predictions, label sets or scores.
-        clip_set: Which clips of ``truth`` to score (see :mod:`vggsounder_hf.clip_sets`);
+        clip_set: Which clips of ``truth`` to score (see :mod:`vggsounder_hf.core.clip_sets`);
             ``"default"`` is the reference's default, clips without background music.
         columns: Subset of ``("a", "v", "av", "a only", "v only")``. Columns whose input
             modality the model lacks are left out.
         ks: Top-k cut-offs for score predictions.
         tie_break: ``"reference"`` (numpy's default argsort, as the authors; tied scores may
             then resolve differently on different CPUs) or ``"lowest_index"``
-            (deterministic). See :func:`vggsounder_hf.functional.top_k_ranking`.
+            (deterministic). See :func:`vggsounder_hf.core.functional.top_k_ranking`.
         modality_confusion: Compute μ when the model has all three inputs.
         per_class: Also return ``"per_class"``: per column, per-class F1 (and for scores
             average precision and AUC-ROC) keyed by class name.

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vggsounder_hf.annotations import META_LABELS
+from vggsounder_hf.io.annotations import META_LABELS
 
 CLIP_SETS: dict[str, dict[str, bool]] = {
     "default": {"background_music": False},

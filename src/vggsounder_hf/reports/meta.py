@@ -1,7 +1,7 @@
 """The meta-label analysis in the layout of the paper's Table 3.
 
-Every number is an :func:`~vggsounder_hf.evaluation.evaluate_predictions` result on a
-named clip set of :mod:`vggsounder_hf.clip_sets`. All clip sets here filter the **full**
+Every number is an :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` result on a
+named clip set of :mod:`vggsounder_hf.core.clip_sets`. All clip sets here filter the **full**
 release (every clip, with and without background music), not the default set:
 
 ======================  =========================================  ==========================
@@ -32,11 +32,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vggsounder_hf.evaluation import column_key, evaluate_predictions
-from vggsounder_hf.functional import TieBreak
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
-from vggsounder_hf.reports import ReportColumn, ReportRow, ReportTable, result_key
+from vggsounder_hf.core.evaluation import column_key, evaluate_predictions
+from vggsounder_hf.core.functional import TieBreak
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.reports.tables import ReportColumn, ReportRow, ReportTable, result_key
 
 __all__ = [
     "META_CLIP_SETS",
@@ -147,8 +147,8 @@ def meta_label_report(
             for example ``functools.partial(tqdm, desc="meta-label report")``.
 
     Returns:
-        A :class:`~vggsounder_hf.reports.ReportTable`; render it with
-        :func:`vggsounder_hf.reports.render`. Each row's details hold every clip set's
+        A :class:`~vggsounder_hf.reports.tables.ReportTable`; render it with
+        :func:`vggsounder_hf.reports.tables.render`. Each row's details hold every clip set's
         full results for JSON.
     """
     needed_columns = tuple(

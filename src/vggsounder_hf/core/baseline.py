@@ -18,7 +18,7 @@ knows only the label distribution. The numbers are optimistic in one way: the pr
 read from the very labels it is scored on.
 
 Example:
-    >>> from vggsounder_hf.ground_truth import GroundTruth
+    >>> from vggsounder_hf.core.ground_truth import GroundTruth
     >>> rows = [{"video_id": f"x_{i:06d}", "labels": [0, 1] if i else [1],
     ...          "modalities": ["A", "AV"] if i else ["V"], "background_music": False,
     ...          "static_image": False, "voice_over": False} for i in range(3)]
@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from vggsounder_hf.ground_truth import GroundTruth
-from vggsounder_hf.predictions import INPUT_MODALITIES, InputPredictions, ModelPredictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import INPUT_MODALITIES, InputPredictions, ModelPredictions
 
 __all__ = ["BASELINES", "INPUT_LABEL_SUBSET", "class_prior_baseline", "most_frequent_classes"]
 

@@ -23,7 +23,7 @@ imported only when a plot is drawn, and drawn with the non-interactive Agg canva
 global backend change). Files are written atomically; PNG, SVG and PDF are supported.
 
 Example:
-    >>> from vggsounder_hf.reports import ModelResult
+    >>> from vggsounder_hf.reports.tables import ModelResult
     >>> model = ModelResult("toy", "labels", {"a/hit": 0.5, "v/hit": 0.4, "av/hit": 0.6,
     ...                                       "a_only/hit": 0.3, "v_only/hit": 0.2})
     >>> radar_plot([model], "radar.png")  # doctest: +SKIP
@@ -39,8 +39,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.atomic import atomic_path
-from vggsounder_hf.reports import ModelResult, parse_metrics, result_key
+from vggsounder_hf.io.atomic import atomic_path
+from vggsounder_hf.reports.tables import ModelResult, parse_metrics, result_key
 
 __all__ = ["PLOT_FORMATS", "RADAR_AXES", "PlotDependencyError", "radar_plot", "radar_values"]
 
@@ -108,7 +108,7 @@ def radar_plot(
     """Draw the radar plot of ``models`` and write it to ``path``.
 
     Args:
-        models: Results (for example from :func:`vggsounder_hf.reports.score_models`).
+        models: Results (for example from :func:`vggsounder_hf.reports.tables.score_models`).
         path: Output file; the format comes from its extension unless ``format`` is given.
         metric: Metric per axis (default ``hit``).
         k: Top-k for score models.

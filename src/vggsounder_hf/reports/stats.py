@@ -1,11 +1,11 @@
 """Summary statistics of a VGGSounder label release.
 
-Works on a parsed :class:`~vggsounder_hf.sources.Release` or on the ``datasets`` dataset built
+Works on a parsed :class:`~vggsounder_hf.io.sources.Release` or on the ``datasets`` dataset built
 from it (any ``Dataset`` with this project's features, filtered or not).
 
 Example:
-    >>> from vggsounder_hf.sources import load_release
-    >>> from vggsounder_hf.stats import release_stats
+    >>> from vggsounder_hf.io.sources import load_release
+    >>> from vggsounder_hf.reports.stats import release_stats
     >>> stats = release_stats(load_release("1.0"))  # doctest: +SKIP
     >>> stats.clips, stats.labels, stats.labels_per_modality["AV"]  # doctest: +SKIP
     (15069, 37395, 21914)
@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES
-from vggsounder_hf.sources import Release
+from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.io.sources import Release
 
 __all__ = ["ReleaseStats", "release_stats"]
 

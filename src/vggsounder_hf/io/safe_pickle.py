@@ -19,7 +19,7 @@ import os
 import pickle
 from typing import Any
 
-from vggsounder_hf._gc import paused_garbage_collection
+from vggsounder_hf.core._gc import paused_garbage_collection
 
 _ALLOWED_GLOBALS: frozenset[tuple[str, str]] = frozenset(
     {

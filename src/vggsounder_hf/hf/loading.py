@@ -16,8 +16,8 @@ import os
 
 import datasets
 
-from vggsounder_hf.builder import VGGSounderBuilder
-from vggsounder_hf.sources import DEFAULT_LABEL_VERSION
+from vggsounder_hf.hf.builder import VGGSounderBuilder
+from vggsounder_hf.io.sources import DEFAULT_LABEL_VERSION
 
 __all__ = ["load_vggsounder"]
 
@@ -40,8 +40,8 @@ def load_vggsounder(
 
     Raises:
         ValueError: unknown version. FileNotFoundError: missing user file.
-        vggsounder_hf.sources.ChecksumError: the authors' files differ from the pins.
-        vggsounder_hf.annotations.AnnotationError: a malformed annotation file.
+        vggsounder_hf.io.sources.ChecksumError: the authors' files differ from the pins.
+        vggsounder_hf.io.annotations.AnnotationError: a malformed annotation file.
     """
     kwargs = {} if data_path is None else {"data_path": str(data_path)}
     builder = VGGSounderBuilder(

@@ -11,7 +11,7 @@ Every problem found stops with an :class:`AnnotationError` that names the file, 
 line and the problem. Nothing here imports the authors' ``vggsounder`` package.
 
 Example:
-    >>> from vggsounder_hf.annotations import read_annotations, read_class_names
+    >>> from vggsounder_hf.io.annotations import read_annotations, read_class_names
     >>> names = read_class_names("classes.csv")  # doctest: +SKIP
     >>> clips = read_annotations("vggsounder+background-music.csv", names)  # doctest: +SKIP
     >>> clips[0].video_id, [names[i] for i in clips[0].labels]  # doctest: +SKIP

@@ -1,4 +1,4 @@
-"""The paper's main results table, built from :func:`~vggsounder_hf.evaluation.evaluate_predictions`
+"""The paper's main results table, built from :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`
 results, and renderers for the terminal, Markdown, LaTeX, CSV and JSON.
 
 The default layout is the one of the paper's main table, one row per model:
@@ -19,7 +19,7 @@ top-1, as the reference). A value the model does not have (an input it lacks, AU
 label-set model) is shown as ``–``.
 
 This module only arranges and formats numbers; every number comes from
-:func:`~vggsounder_hf.evaluation.evaluate_predictions`.
+:func:`~vggsounder_hf.core.evaluation.evaluate_predictions`.
 
 Example:
     >>> model = ModelResult("toy", "labels", {"a/f1": 0.5, "v/f1": 0.25})
@@ -37,10 +37,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vggsounder_hf.evaluation import LABEL_SET_METRICS, column_key, evaluate_predictions
-from vggsounder_hf.functional import TieBreak
-from vggsounder_hf.ground_truth import COLUMNS, GroundTruth
-from vggsounder_hf.predictions import ModelPredictions
+from vggsounder_hf.core.evaluation import LABEL_SET_METRICS, column_key, evaluate_predictions
+from vggsounder_hf.core.functional import TieBreak
+from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
 
 __all__ = [
     "FORMATS",
@@ -99,7 +99,7 @@ _MISSING = "–"
 
 @dataclass(frozen=True)
 class ModelResult:
-    """One model's results from :func:`~vggsounder_hf.evaluation.evaluate_predictions`.
+    """One model's results from :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`.
 
     Attributes:
         name: Row name (by default the prediction file's name without extension).

@@ -15,7 +15,7 @@ Sources, in priority order:
 Files from sources 2 and 3 must match the pinned sha256, else :class:`ChecksumError`.
 
 Example:
-    >>> from vggsounder_hf.sources import load_release
+    >>> from vggsounder_hf.io.sources import load_release
     >>> release = load_release("1.0")  # doctest: +SKIP
     >>> release.files.source, len(release.clips), len(release.class_names)  # doctest: +SKIP
     ('wheel', 15069, 309)
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf._gc import paused_garbage_collection
-from vggsounder_hf.annotations import Clip, read_class_names, read_clip_table
+from vggsounder_hf.core._gc import paused_garbage_collection
+from vggsounder_hf.io.annotations import Clip, read_class_names, read_clip_table
 
 __all__ = [
     "AUTHORS_DISTRIBUTION",

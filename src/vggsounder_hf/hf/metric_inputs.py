@@ -5,7 +5,7 @@ The ``evaluate`` module (``metrics/vggsounder``) stores one row per clip: a *pre
 dataset. This module fixes those schemas (:func:`metric_features`), checks and normalises
 user rows before ``evaluate`` encodes them (:func:`normalise_predictions`,
 :func:`normalise_references`), and scores the stored rows with the one core function,
-:func:`vggsounder_hf.evaluation.evaluate_predictions` (:func:`compute_from_rows`).
+:func:`vggsounder_hf.core.evaluation.evaluate_predictions` (:func:`compute_from_rows`).
 
 Predictions per input modality:
 
@@ -30,10 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.clip_sets import META_LABELS
-from vggsounder_hf.evaluation import evaluate_predictions
-from vggsounder_hf.ground_truth import MODALITY_NAMES, GroundTruth
-from vggsounder_hf.predictions import INPUT_MODALITIES, ModelPredictions, PredictionError
+from vggsounder_hf.core.clip_sets import META_LABELS
+from vggsounder_hf.core.evaluation import evaluate_predictions
+from vggsounder_hf.core.ground_truth import MODALITY_NAMES, GroundTruth
+from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions, PredictionError
 
 CONFIG_NAMES: tuple[str, ...] = ("labels", "scores")
 REFERENCE_FIELDS: tuple[str, ...] = ("video_id", "labels", "modalities", *META_LABELS)
@@ -60,8 +60,8 @@ def metric_features(config_name: str) -> Any:
 @lru_cache(maxsize=4)
 def class_names_for(label_version: str = "1.0", data_path: str | None = None) -> tuple[str, ...]:
     """The 309 class names (``classes.csv`` order) of a label release."""
-    from vggsounder_hf.annotations import read_class_names
-    from vggsounder_hf.sources import resolve_release_files
+    from vggsounder_hf.io.annotations import read_class_names
+    from vggsounder_hf.io.sources import resolve_release_files
 
     return tuple(read_class_names(resolve_release_files(label_version, data_path).classes))
 
@@ -167,7 +167,7 @@ def compute_from_rows(
     class_names: Sequence[str],
     **options: Any,
 ) -> dict[str, Any]:
-    """Score stored rows with :func:`~vggsounder_hf.evaluation.evaluate_predictions`.
+    """Score stored rows with :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`.
 
     ``options`` are passed on (``clip_set``, ``columns``, ``ks``, ``tie_break``,
     ``modality_confusion``, ``per_class``).

@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from vggsounder_hf._gc import paused_garbage_collection
+from vggsounder_hf.core._gc import paused_garbage_collection
 
 INPUT_MODALITIES: tuple[str, ...] = ("a", "v", "av")
 PredictionKind = Literal["labels", "scores"]

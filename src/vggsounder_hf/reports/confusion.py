@@ -3,7 +3,7 @@
 A clip is *confused* when a unimodal input finds one of its labels and the audio-visual
 input finds none (``confused_a``: audio hits, ``confused_v``: video hits,
 ``confused_a_and_v``: both hit). The clips and hits come from
-:func:`~vggsounder_hf.evaluation.modality_confusion_per_clip`, so they are exactly the ones
+:func:`~vggsounder_hf.core.evaluation.modality_confusion_per_clip`, so they are exactly the ones
 counted in ``mu/*``: every clip of the clip set for label-set models, clips scored by all
 three inputs (top-1) for score models.
 
@@ -26,7 +26,7 @@ CSV joins lists with ``" | "`` (class names contain commas); JSON keeps lists an
 per-model summary and the metadata. Files are written atomically.
 
 Example:
-    >>> from vggsounder_hf.ground_truth import GroundTruth
+    >>> from vggsounder_hf.core.ground_truth import GroundTruth
     >>> truth = GroundTruth.from_rows(
     ...     [{"video_id": "x_000001", "labels": [0], "modalities": ["AV"],
     ...       "background_music": False, "static_image": False, "voice_over": False}],
@@ -51,12 +51,12 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf import functional
-from vggsounder_hf.atomic import write_atomic
-from vggsounder_hf.clip_sets import DEFAULT_CLIP_SET, ClipSet
-from vggsounder_hf.evaluation import modality_confusion_per_clip
-from vggsounder_hf.ground_truth import MODALITY_NAMES, GroundTruth
-from vggsounder_hf.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.core import functional
+from vggsounder_hf.io.atomic import write_atomic
+from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, ClipSet
+from vggsounder_hf.core.evaluation import modality_confusion_per_clip
+from vggsounder_hf.core.ground_truth import MODALITY_NAMES, GroundTruth
+from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
 
 __all__ = [
     "CONFUSION_FIELDS",

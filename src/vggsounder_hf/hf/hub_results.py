@@ -1,6 +1,6 @@
 """Write VGGSounder results into a model card's ``model-index`` (Hub evaluation results).
 
-A result dict of :func:`vggsounder_hf.evaluation.evaluate_predictions` (keys like
+A result dict of :func:`vggsounder_hf.core.evaluation.evaluate_predictions` (keys like
 ``"av/f1"``, ``"a/f1@1"``, ``"mu/a"``) becomes a list of ``huggingface_hub.EvalResult``:
 
 * task ``video-classification`` (the Hub's task for classifying video clips; the Hub has no
@@ -192,7 +192,7 @@ def card_results(
 
     Only entries written by :func:`results_to_eval_results` for this dataset, label version,
     split and clip set are read; keys are those of
-    :func:`~vggsounder_hf.evaluation.evaluate_predictions` (``"av/f1"``, ``"a/hit@1"``,
+    :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` (``"av/f1"``, ``"a/hit@1"``,
     ``"mu/a"``).
 
     Example:
@@ -339,11 +339,11 @@ def result_sets(
 
     Accepted forms (and lists of them):
 
-    * a flat result dict of :func:`~vggsounder_hf.evaluation.evaluate_predictions`;
+    * a flat result dict of :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`;
     * ``{"results": {...}, "label_version": ..., "clip_set": ..., "k": ...}`` (the optional
       ``label_version`` and ``clip_set`` override the arguments; the ``k`` argument, when
       given, overrides the set's own ``k``);
-    * the JSON report of ``vggsounder-score --format json`` (:mod:`vggsounder_hf.reports`):
+    * the JSON report of ``vggsounder-score --format json`` (:mod:`vggsounder_hf.reports.tables`):
       ``{"metadata": {"label_version", "clip_set", ...}, "rows": [{"model", "k",
       "results"}, ...]}``. ``model`` picks the rows of one model; it is required when the
       report holds several models.

@@ -8,17 +8,16 @@
         1.0/test-00000-of-00001.parquet         config "1.0" (default), split "test"
         0.1.6/test-00000-of-00001.parquet       config "0.1.6"
 
-The rows are exactly those of :class:`vggsounder_hf.builder.VGGSounderBuilder` (same features,
+The rows are exactly those of :class:`vggsounder_hf.hf.builder.VGGSounderBuilder` (same features,
 same order). The YAML is written with ``datasets``' own serialisers (``DatasetInfosDict`` and
 ``MetadataConfigs``), so ``load_dataset(folder)`` reads back the ``ClassLabel`` names.
 
-The card is rendered from the template ``dataset_card/dataset_card.md.tmpl`` (a
-``string.Template``: no Jinja2 dependency). The package ships an identical copy in
-``vggsounder_hf/templates/`` and always reads that copy, so an installed (non-editable)
-package renders the same card; ``tests/test_hub_export.py`` keeps both copies identical.
+The card is rendered from the one template ``vggsounder_hf/hf/templates/dataset_card.md.tmpl``
+(a ``string.Template``: no Jinja2 dependency), shipped inside the package so that an installed
+(non-editable) package renders the same card.
 
 Example:
-    >>> from vggsounder_hf.hub_export import export_dataset
+    >>> from vggsounder_hf.hf.hub_export import export_dataset
     >>> folder = export_dataset("vggsounder-hub")  # doctest: +SKIP
     >>> import datasets
     >>> datasets.load_dataset(str(folder), "0.1.6", split="test").num_rows  # doctest: +SKIP
@@ -40,8 +39,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES
-from vggsounder_hf.sources import (
+from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.io.sources import (
     DEFAULT_LABEL_VERSION,
     LABEL_VERSIONS,
     RELEASES,
@@ -62,7 +61,7 @@ __all__ = [
 ]
 
 TEMPLATE_NAME = "dataset_card.md.tmpl"
-"""File name of the card template, in ``dataset_card/`` and in ``vggsounder_hf/templates/``."""
+"""File name of the card template, in ``vggsounder_hf/hf/templates/``."""
 DEFAULT_REPO_ID = "vggsounder-hf/vggsounder"
 """Dataset repository named in the card's code examples unless another is given."""
 DEFAULT_METRIC_ID = "vggsounder-hf/vggsounder"
@@ -155,8 +154,8 @@ def config_statistics(dataset: Any, version: str, top: int = TOP_CLASSES) -> Con
 
 
 def card_template() -> str:
-    """The card template shipped with the package (identical to ``dataset_card/``'s)."""
-    resource = importlib.resources.files("vggsounder_hf") / "templates" / TEMPLATE_NAME
+    """The card template shipped with the package."""
+    resource = importlib.resources.files("vggsounder_hf.hf") / "templates" / TEMPLATE_NAME
     return resource.read_text(encoding="utf-8")
 
 
@@ -306,7 +305,7 @@ def render_card(
         metric_id: ``evaluate`` module used in the card's code.
         source_files: ``{config: annotation file name}`` (default: the authors' file names).
     """
-    from vggsounder_hf.builder import CITATION
+    from vggsounder_hf.hf.builder import CITATION
 
     versions = list(datasets_by_version)
     default = _default_version(versions)
@@ -406,7 +405,7 @@ def export_dataset(
         versions: label releases to export (configs); ``"1.0"`` is the default config.
         cache_dir: ``datasets`` cache folder for building the releases.
         data_path: user annotation files instead of the authors' (see
-            :func:`vggsounder_hf.loading.load_vggsounder`).
+            :func:`vggsounder_hf.hf.loading.load_vggsounder`).
         repo_id: dataset repository named in the card's code examples.
         metric_id: metric module named in the card's code examples.
 
@@ -419,7 +418,7 @@ def export_dataset(
     """
     from datasets import DatasetInfo, SplitDict, SplitInfo
 
-    from vggsounder_hf.loading import load_vggsounder
+    from vggsounder_hf.hf.loading import load_vggsounder
 
     chosen = _check_versions(versions)
     target = Path(output_dir).expanduser().resolve()

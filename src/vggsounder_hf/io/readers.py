@@ -1,4 +1,4 @@
-"""Read one prediction file into :class:`~vggsounder_hf.predictions.ModelPredictions`.
+"""Read one prediction file into :class:`~vggsounder_hf.core.predictions.ModelPredictions`.
 
 Formats (chosen from the file extension unless given):
 
@@ -8,7 +8,7 @@ format         extensions              content
 ``pickle``     ``.pkl``, ``.pickle``   the authors' structure ``{video_id: {"predictions":
                                        {"a": [...], "v": [...], "av": [...]}, "logits":
                                        {"a": [309 floats], ...}}}``, loaded with the
-                                       restricted unpickler of :mod:`vggsounder_hf.safe_pickle`
+                                       restricted unpickler of :mod:`vggsounder_hf.io.safe_pickle`
 ``json``       ``.json``               the same structure as a JSON object (or a JSON list
                                        of JSONL records, see below)
 ``jsonl``      ``.jsonl``, ``.ndjson``  one record per line: ``{"video_id": ...,
@@ -31,7 +31,7 @@ Tables (CSV or Parquet) have exactly these columns, one row per clip and input m
 ``input_modality`` is ``a`` (audio), ``v`` (video) or ``av`` (audio-visual), lowercase.
 Any other column, a missing column, or both ``label`` and score columns is an error.
 
-Every problem raises :class:`ReaderError` (a :class:`~vggsounder_hf.predictions.PredictionError`)
+Every problem raises :class:`ReaderError` (a :class:`~vggsounder_hf.core.predictions.PredictionError`)
 whose one-line message names the file and, where it helps, the line or row.
 
 Example:
@@ -57,13 +57,13 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.predictions import (
+from vggsounder_hf.core.predictions import (
     INPUT_MODALITIES,
     ModelPredictions,
     PredictionError,
     PredictionKind,
 )
-from vggsounder_hf.safe_pickle import load_pickle
+from vggsounder_hf.io.safe_pickle import load_pickle
 
 __all__ = [
     "EXTENSIONS",

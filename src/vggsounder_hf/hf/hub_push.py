@@ -26,7 +26,7 @@ has nothing to build or run, so it cannot fail on the Hub, and ``evaluate.load``
 them.
 
 Example:
-    >>> from vggsounder_hf.hub_push import push_metric
+    >>> from vggsounder_hf.hf.hub_push import push_metric
     >>> push_metric("me/vggsounder", dry_run=True)  # doctest: +SKIP
     ['README.md', 'index.html', 'requirements.txt', 'vggsounder.py']
 """
@@ -108,7 +108,7 @@ def push_dataset(
     token: str | None = None,
     private: bool | None = None,
 ) -> Any:
-    """Upload an exported dataset folder (:func:`vggsounder_hf.hub_export.export_dataset`).
+    """Upload an exported dataset folder (:func:`vggsounder_hf.hf.hub_export.export_dataset`).
 
     Parquet files of the exported configs that the folder no longer has are deleted from
     the repository in the same commit, so ``<config>/test-*`` never matches a stale shard.
@@ -134,7 +134,7 @@ def default_metric_dir() -> Path:
     Raises:
         FileNotFoundError: the package is not running from a checkout (e.g. a wheel).
     """
-    folder = Path(__file__).resolve().parents[2] / "metrics" / "vggsounder"
+    folder = Path(__file__).resolve().parents[3] / "metrics" / "vggsounder"
     if not (folder / "vggsounder.py").is_file():
         raise FileNotFoundError(
             f"metric module folder {folder} not found (the package is not running from a "

@@ -3,15 +3,15 @@
 Works as a plain class with ``datasets`` 5.x (no loading script needed):
 
 Example:
-    >>> from vggsounder_hf.builder import VGGSounderBuilder
+    >>> from vggsounder_hf.hf.builder import VGGSounderBuilder
     >>> builder = VGGSounderBuilder(config_name="1.0", cache_dir="/tmp/hf-cache")  # doctest: +SKIP
     >>> builder.download_and_prepare()  # doctest: +SKIP
     >>> ds = builder.as_dataset(split="test")  # doctest: +SKIP
     >>> ds.num_rows, ds.features["labels"].feature.names[0]  # doctest: +SKIP
     (15069, 'ambulance siren')
 
-Finding, checking and parsing the annotation files lives in :mod:`vggsounder_hf.sources` and
-:mod:`vggsounder_hf.annotations`; this module only describes the dataset and writes its rows.
+Finding, checking and parsing the annotation files lives in :mod:`vggsounder_hf.io.sources` and
+:mod:`vggsounder_hf.io.annotations`; this module only describes the dataset and writes its rows.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import datasets
 import pyarrow as pa
 from datasets.builder import Key
 
-from vggsounder_hf.annotations import MODALITY_NAMES, Clip, read_class_names
-from vggsounder_hf.sources import (
+from vggsounder_hf.io.annotations import MODALITY_NAMES, Clip, read_class_names
+from vggsounder_hf.io.sources import (
     DEFAULT_LABEL_VERSION,
     LABEL_VERSIONS,
     RELEASES,
@@ -80,7 +80,7 @@ class VGGSounderConfig(datasets.BuilderConfig):
 
     Attributes:
         data_path: optional user directory or annotation CSV that replaces the authors' files
-            (see :func:`vggsounder_hf.sources.resolve_release_files`; not checksum-verified).
+            (see :func:`vggsounder_hf.io.sources.resolve_release_files`; not checksum-verified).
     """
 
     data_path: str | None = None

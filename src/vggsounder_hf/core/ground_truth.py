@@ -34,8 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.annotations import META_LABELS, MODALITY_NAMES, ClipTable
-from vggsounder_hf.clip_sets import ClipSet, resolve_clip_set
+from vggsounder_hf.core.clip_sets import ClipSet, resolve_clip_set
+from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES, ClipTable
 
 COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
 
@@ -87,7 +87,7 @@ class GroundTruth:
         return mask
 
     def select(self, clip_set: ClipSet) -> GroundTruth:
-        """The clips that pass a clip-set filter (see :mod:`vggsounder_hf.clip_sets`)."""
+        """The clips that pass a clip-set filter (see :mod:`vggsounder_hf.core.clip_sets`)."""
         keep = np.ones(len(self), dtype=bool)
         for meta_label, required in resolve_clip_set(clip_set).items():
             keep &= self.meta[meta_label] == required
@@ -115,7 +115,7 @@ class GroundTruth:
 
     @classmethod
     def from_clips(cls, clips: Iterable[Any], class_names: Sequence[str]) -> GroundTruth:
-        """Build from objects with the attributes of :class:`vggsounder_hf.annotations.Clip`
+        """Build from objects with the attributes of :class:`vggsounder_hf.io.annotations.Clip`
         (``video_id``, ``labels``/``modalities`` as indices and the three meta flags)."""
         if isinstance(clips, ClipTable):
             return cls._from_triples(
@@ -139,7 +139,7 @@ class GroundTruth:
 
     @classmethod
     def from_release(cls, release: Any) -> GroundTruth:
-        """Build from a :class:`vggsounder_hf.sources.Release` (all of its clips)."""
+        """Build from a :class:`vggsounder_hf.io.sources.Release` (all of its clips)."""
         return cls.from_clips(release.clips, release.class_names)
 
     @classmethod

@@ -1,0 +1,2 @@
+"""Tables, the meta-label and confused-clips reports, plots and release statistics.
+"""
