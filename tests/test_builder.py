@@ -11,9 +11,9 @@ from pathlib import Path
 import datasets
 import pytest
 
+from vggsounder_hf.hf.builder import VGGSounderBuilder
 from vggsounder_hf.io import sources
 from vggsounder_hf.io.annotations import AnnotationError
-from vggsounder_hf.hf.builder import VGGSounderBuilder
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FULL = {"1.0": "vggsounder+background-music.csv", "0.1.6": "vggsounder+background-music_0.1.6.csv"}

@@ -9,14 +9,14 @@ import warnings
 
 import pytest
 
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.reports.confusion import (
     CONFUSION_FIELDS,
     confused_clips,
     render_confusion_report,
     write_confusion_report,
 )
-from vggsounder_hf.core.ground_truth import GroundTruth
-from vggsounder_hf.core.predictions import ModelPredictions
 
 CLASSES = ("dog", "cat", "bird")
 

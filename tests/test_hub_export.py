@@ -17,8 +17,8 @@ import huggingface_hub.constants
 import pytest
 from huggingface_hub import DatasetCard
 
-from vggsounder_hf.hf import hub_export
 from vggsounder_hf.cli.hub import main
+from vggsounder_hf.hf import hub_export
 from vggsounder_hf.hf.hub_export import card_template, export_dataset
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +57,10 @@ def test_the_card_template_exists_once_inside_the_package():
     assert card_template() == shipped.read_text(encoding="utf-8")
     copies = [p for p in REPO_ROOT.rglob(hub_export.TEMPLATE_NAME) if ".venv" not in p.parts]
     assert copies == [shipped], f"the card template must exist once; found {copies}"
-    assert "hf/templates/dataset_card.md.tmpl" in (REPO_ROOT / "dataset_card" / "README.md").read_text()
+    assert (
+        "hf/templates/dataset_card.md.tmpl"
+        in (REPO_ROOT / "dataset_card" / "README.md").read_text()
+    )
 
 
 def test_folder_holds_one_parquet_file_per_config_and_the_card(exported):

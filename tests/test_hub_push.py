@@ -18,8 +18,8 @@ import pytest
 from huggingface_hub import HfApi, SpaceCard
 from huggingface_hub.errors import HfHubHTTPError
 
-from vggsounder_hf.hf import hub_push
 from vggsounder_hf.cli.hub import main
+from vggsounder_hf.hf import hub_push
 from vggsounder_hf.hf.hub_push import metric_module_files, push_folder, push_metric
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

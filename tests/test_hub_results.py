@@ -19,17 +19,17 @@ from huggingface_hub import EvalResult, ModelCard, metadata_load
 from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundError
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
-from vggsounder_hf.hf import hub_results
 from vggsounder_hf.cli.hub import main
 from vggsounder_hf.core.evaluation import evaluate_predictions
 from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.hf import hub_results
 from vggsounder_hf.hf.hub_results import (
     card_results,
     merge_model_card,
     push_results,
     results_to_eval_results,
 )
-from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.reports.tables import ModelResult, main_table, render
 
 NAMES = ("dog barking", "cat purring", "car passing by")

@@ -9,8 +9,8 @@ import pytest
 
 from vggsounder_hf.core.clip_sets import CLIP_SETS
 from vggsounder_hf.core.ground_truth import GroundTruth
-from vggsounder_hf.reports.meta import META_CLIP_SETS, meta_columns, meta_label_report
 from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.reports.meta import META_CLIP_SETS, meta_columns, meta_label_report
 from vggsounder_hf.reports.tables import render
 
 CLASSES = ("dog", "cat")

@@ -9,9 +9,9 @@ Trainer hook, and the authors' reference implementation.
 import datasets
 import evaluate
 
-from vggsounder_hf.hf import metric_inputs
 from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET
-from vggsounder_hf.core.evaluation import COLUMNS, DEFAULT_KS
+from vggsounder_hf.core.schema import COLUMNS, DEFAULT_KS
+from vggsounder_hf.hf import metric_inputs
 
 _CITATION = """\
 @inproceedings{zverev2025vggsounder,

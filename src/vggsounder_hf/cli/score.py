@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from vggsounder_hf import __version__
-from vggsounder_hf.core.baseline import BASELINES, class_prior_baseline
 from vggsounder_hf.cli._errors import run_command
+from vggsounder_hf.core.baseline import BASELINES, class_prior_baseline
 from vggsounder_hf.core.clip_sets import CLIP_SETS, DEFAULT_CLIP_SET, resolve_clip_set
 from vggsounder_hf.core.functional import TIE_BREAKS
 from vggsounder_hf.io.sources import LABEL_VERSIONS
@@ -345,9 +345,9 @@ def _emit(text: str, path: str | None) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from vggsounder_hf.reports import tables as reports
     from vggsounder_hf.core.ground_truth import GroundTruth
     from vggsounder_hf.io.sources import load_release
+    from vggsounder_hf.reports import tables as reports
 
     ks = _check_options(args)
     progress = _progress_factory(args)

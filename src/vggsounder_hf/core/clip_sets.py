@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from vggsounder_hf.io.annotations import META_LABELS
+from vggsounder_hf.core.schema import DEFAULT_CLIP_SET, META_LABELS
 
 CLIP_SETS: dict[str, dict[str, bool]] = {
     "default": {"background_music": False},
@@ -46,7 +46,14 @@ CLIP_SETS: dict[str, dict[str, bool]] = {
     "no_meta": {"background_music": False, "static_image": False, "voice_over": False},
 }
 
-DEFAULT_CLIP_SET = "default"
+__all__ = [
+    "CLIP_SETS",
+    "DEFAULT_CLIP_SET",
+    "META_LABELS",
+    "ClipSet",
+    "describe_clip_set",
+    "resolve_clip_set",
+]
 
 ClipSet = str | Mapping[str, bool | None]
 

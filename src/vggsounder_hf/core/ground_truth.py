@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from vggsounder_hf.core.clip_sets import ClipSet, resolve_clip_set
-from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES, ClipTable
+from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
 
 COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
 
@@ -75,23 +75,29 @@ class GroundTruth:
         return len(self.class_names)
 
     def labels(self, column: str = "all") -> np.ndarray:
-        """Boolean ``(n_clips, n_classes)`` matrix of the labels in one column's subset."""
-        if column not in LABEL_MODALITIES:
-            raise ValueError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
-        if column == "all":
-            return self.modality_codes >= 0
-        codes = LABEL_MODALITIES[column]
-        mask = self.modality_codes == codes[0]
-        for code in codes[1:]:
-            mask |= self.modality_codes == code
-        return mask
+        """Boolean ``(n_clips, n_classes)`` matrix of the labels in one column's subset.
 
-    def select(self, clip_set: ClipSet) -> GroundTruth:
-        """The clips that pass a clip-set filter (see :mod:`vggsounder_hf.core.clip_sets`)."""
+        Computed once per subset and kept (read-only): scoring asks for it many times."""
+        cache = self.__dict__.setdefault("_labels_by_subset", {})
+        if column not in cache:
+            if column not in LABEL_MODALITIES:
+                raise ValueError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
+            mask = np.isin(self.modality_codes, LABEL_MODALITIES[column])
+            mask.flags.writeable = False
+            cache[column] = mask
+        return cache[column]
+
+    def mask(self, clip_set: ClipSet) -> np.ndarray:
+        """Boolean mask of the clips that pass a clip-set filter
+        (see :mod:`vggsounder_hf.core.clip_sets`)."""
         keep = np.ones(len(self), dtype=bool)
         for meta_label, required in resolve_clip_set(clip_set).items():
             keep &= self.meta[meta_label] == required
-        return self.take(keep)
+        return keep
+
+    def select(self, clip_set: ClipSet) -> GroundTruth:
+        """The clips that pass a clip-set filter."""
+        return self.take(self.mask(clip_set))
 
     def take(self, rows: np.ndarray) -> GroundTruth:
         """A ground truth restricted to ``rows`` (a boolean mask or sorted indices)."""
@@ -116,8 +122,9 @@ class GroundTruth:
     @classmethod
     def from_clips(cls, clips: Iterable[Any], class_names: Sequence[str]) -> GroundTruth:
         """Build from objects with the attributes of :class:`vggsounder_hf.io.annotations.Clip`
-        (``video_id``, ``labels``/``modalities`` as indices and the three meta flags)."""
-        if isinstance(clips, ClipTable):
+        (``video_id``, ``labels``/``modalities`` as indices and the three meta flags), or from
+        a columnar :class:`vggsounder_hf.io.annotations.ClipTable`."""
+        if hasattr(clips, "clip_of_row"):  # a ClipTable: one row per (clip, label)
             return cls._from_triples(
                 clips.video_ids,
                 clips.clip_of_row,

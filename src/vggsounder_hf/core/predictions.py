@@ -37,14 +37,21 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from vggsounder_hf.core._gc import paused_garbage_collection
+from vggsounder_hf.core.schema import INPUT_MODALITIES, PredictionKind
 
-INPUT_MODALITIES: tuple[str, ...] = ("a", "v", "av")
-PredictionKind = Literal["labels", "scores"]
+__all__ = [
+    "INPUT_MODALITIES",
+    "InputPredictions",
+    "ModelPredictions",
+    "PredictionError",
+    "PredictionKind",
+    "UnknownLabelWarning",
+]
 
 
 class PredictionError(ValueError):

@@ -167,6 +167,7 @@ class Metric:
         hub_average: ``"micro"``/``"macro"`` in the model-index metric name, or ``None``.
         aliases: Other accepted spellings (the reference's names among them).
         description: One line for docs and cards.
+        percent: Shown in percent in tables (rates); ``False`` for counts and d′.
     """
 
     name: str
@@ -178,6 +179,7 @@ class Metric:
     hub_average: str | None
     aliases: tuple[str, ...]
     description: str
+    percent: bool = True
 
     @property
     def better(self) -> str | None:
@@ -199,154 +201,41 @@ class Metric:
         return self.family == "label_set" and kind == "scores"
 
 
+# fmt: off
 METRICS: tuple[Metric, ...] = (
-    Metric(
-        "subset_accuracy",
-        "label_set",
-        True,
-        "Subset accuracy",
-        "Acc.",
-        "accuracy",
-        None,
-        ("accuracy", "acc"),
-        "clips whose predicted label set equals the true set",
-    ),
-    Metric(
-        "f1",
-        "label_set",
-        True,
-        "F1",
-        "F1",
-        "f1",
-        "micro",
-        (),
-        "micro-averaged F1 over the clips' labels",
-    ),
-    Metric(
-        "f1_macro",
-        "label_set",
-        True,
-        "Macro F1",
-        "F1m",
-        "f1",
-        "macro",
-        (),
-        "F1 per class averaged over all classes (absent classes score 0)",
-    ),
-    Metric(
-        "precision",
-        "label_set",
-        True,
-        "Precision",
-        "Precision",
-        "precision",
-        "micro",
-        (),
-        "micro-averaged precision",
-    ),
-    Metric(
-        "recall",
-        "label_set",
-        True,
-        "Recall",
-        "Recall",
-        "recall",
-        "micro",
-        (),
-        "micro-averaged recall",
-    ),
-    Metric(
-        "jaccard",
-        "label_set",
-        True,
-        "Jaccard",
-        "Jaccard",
-        "jaccard",
-        "micro",
-        (),
-        "micro-averaged Jaccard index",
-    ),
-    Metric(
-        "hit",
-        "label_set",
-        True,
-        "Hit",
-        "Hit",
-        "hit_rate",
-        None,
-        ("hit_rate",),
-        "clips with at least one predicted label in the true set",
-    ),
-    Metric(
-        "auc_roc",
-        "ranking",
-        True,
-        "AUC-ROC",
-        "AUC-ROC",
-        "roc_auc",
-        "macro",
-        ("roc_auc",),
-        "per-class area under the ROC curve, averaged over classes with a positive",
-    ),
-    Metric(
-        "auc_pr",
-        "ranking",
-        True,
-        "AUC-PR",
-        "AUC-PR",
-        "average_precision",
-        "macro",
-        ("average_precision",),
-        "per-class average precision, averaged over classes with a positive",
-    ),
-    Metric(
-        "map",
-        "ranking",
-        True,
-        "mAP",
-        "mAP",
-        "mean_average_precision",
-        "macro",
-        ("mAP",),
-        "mean average precision over classes with a positive: the same number as auc_pr",
-    ),
-    Metric(
-        "d_prime",
-        "ranking",
-        True,
-        "d′",
-        "d′",
-        "d_prime",
-        None,
-        ("dprime", "d'"),
-        "sqrt(2) * Φ⁻¹(mean AUC-ROC), as VGGSound's eval.py defines it",
-    ),
-    Metric(
-        "mu",
-        "confusion",
-        False,
-        "μ",
-        "μ",
-        "modality_confusion",
-        None,
-        ("modality_confusion", "μ"),
-        "clips a unimodal input hits while the audio-visual input misses",
-    ),
-    Metric(
-        "num_clips", "count", None, "Clips", "Clips", None, None, (), "clips scored in the column"
-    ),
-    Metric(
-        "num_missing",
-        "count",
-        None,
-        "Missing",
-        "Missing",
-        None,
-        None,
-        (),
-        "clips of the column without a prediction",
-    ),
+    Metric("subset_accuracy", "label_set", True, "Subset accuracy", "Acc.", "accuracy", None,
+           ("accuracy", "acc"), "clips whose predicted label set equals the true set"),
+    Metric("f1", "label_set", True, "F1", "F1", "f1", "micro", (),
+           "micro-averaged F1 over the clips' labels"),
+    Metric("f1_macro", "label_set", True, "Macro F1", "F1m", "f1", "macro", (),
+           "F1 per class averaged over all classes (absent classes score 0)"),
+    Metric("precision", "label_set", True, "Precision", "Precision", "precision", "micro", (),
+           "micro-averaged precision"),
+    Metric("recall", "label_set", True, "Recall", "Recall", "recall", "micro", (),
+           "micro-averaged recall"),
+    Metric("jaccard", "label_set", True, "Jaccard", "Jaccard", "jaccard", "micro", (),
+           "micro-averaged Jaccard index"),
+    Metric("hit", "label_set", True, "Hit", "Hit", "hit_rate", None, ("hit_rate",),
+           "clips with at least one predicted label in the true set"),
+    Metric("auc_roc", "ranking", True, "AUC-ROC", "AUC-ROC", "roc_auc", "macro", ("roc_auc",),
+           "per-class area under the ROC curve, averaged over classes with a positive"),
+    Metric("auc_pr", "ranking", True, "AUC-PR", "AUC-PR", "average_precision", "macro",
+           ("average_precision",),
+           "per-class average precision, averaged over classes with a positive"),
+    Metric("map", "ranking", True, "mAP", "mAP", "mean_average_precision", "macro", ("mAP",),
+           "mean average precision over classes with a positive: the same number as auc_pr"),
+    Metric("d_prime", "ranking", True, "d′", "d′", "d_prime", None, ("dprime", "d'"),
+           "sqrt(2) * inverse normal CDF of the mean AUC-ROC (VGGSound's eval.py)",
+           percent=False),
+    Metric("mu", "confusion", False, "μ", "μ", "modality_confusion", None,
+           ("modality_confusion", "μ"),
+           "clips a unimodal input hits while the audio-visual input misses"),
+    Metric("num_clips", "count", None, "Clips", "Clips", None, None, (),
+           "clips scored in the column", percent=False),
+    Metric("num_missing", "count", None, "Missing", "Missing", None, None, (),
+           "clips of the column without a prediction", percent=False),
 )
+# fmt: on
 """The metric registry, in table order."""
 
 METRIC_BY_NAME: dict[str, Metric] = {entry.name: entry for entry in METRICS}

@@ -53,16 +53,12 @@ from typing import Any
 import numpy as np
 
 from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, META_LABELS, ClipSet, describe_clip_set
-from vggsounder_hf.core.evaluation import (
-    COLUMN_INPUT,
-    LABEL_SET_METRICS,
-    checked_ks,
-    column_key,
-    evaluate_predictions,
-)
+from vggsounder_hf.core.evaluation import checked_ks, evaluate_predictions
 from vggsounder_hf.core.functional import TIE_BREAKS, TieBreak
 from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
 from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.core.schema import LABEL_SET_METRICS
+from vggsounder_hf.core.schema import column as column_spec
 
 __all__ = [
     "DEFAULT_METRICS",
@@ -235,7 +231,7 @@ class VGGSounderComputeMetrics:
     def _metric_names(self) -> tuple[str, ...]:
         names = []
         for column in self.columns:
-            key = column_key(column)
+            key = column_spec(column).key
             for metric in self.metrics:
                 if metric in LABEL_SET_METRICS:
                     names.extend(f"{key}/{metric}@{k}" for k in self.ks)
@@ -533,14 +529,14 @@ def _checked_columns(
     columns: Sequence[str] | None, input_modalities: tuple[str, ...]
 ) -> tuple[str, ...]:
     if columns is None:
-        return tuple(column for column in COLUMNS if COLUMN_INPUT[column] in input_modalities)
+        return tuple(column for column in COLUMNS if column_spec(column).input in input_modalities)
     checked = (columns,) if isinstance(columns, str) else tuple(columns)
     for column in checked:
         if column not in COLUMNS:
             raise ValueError(f"unknown column {column!r}; use {COLUMNS}")
-        if COLUMN_INPUT[column] not in input_modalities:
+        if column_spec(column).input not in input_modalities:
             raise ValueError(
-                f"column {column!r} needs logits of input {COLUMN_INPUT[column]!r}, which "
+                f"column {column!r} needs logits of input {column_spec(column).input!r}, which "
                 f"input_modality={input_modalities} does not include"
             )
     return checked

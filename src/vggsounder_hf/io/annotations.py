@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.schema import META_LABELS, MODALITY_NAMES
+
 __all__ = [
     "ANNOTATION_COLUMNS",
     "CLASSES_COLUMNS",
@@ -46,11 +48,6 @@ __all__ = [
     "split_video_id",
 ]
 
-MODALITY_NAMES: tuple[str, ...] = ("A", "V", "AV")
-"""Modality codes, in the order of the ``modalities`` ClassLabel."""
-
-META_LABELS: tuple[str, ...] = ("background_music", "static_image", "voice_over")
-"""Per-clip boolean meta labels, in column order."""
 
 ANNOTATION_COLUMNS: tuple[str, ...] = ("video_id", "label", "modality", *META_LABELS)
 """Columns every annotation CSV must have (extra columns are ignored)."""

@@ -1,2 +1,1 @@
-"""Tables, the meta-label and confused-clips reports, plots and release statistics.
-"""
+"""Tables, the meta-label and confused-clips reports, plots and release statistics."""

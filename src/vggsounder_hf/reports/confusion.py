@@ -52,11 +52,11 @@ from typing import Any
 import numpy as np
 
 from vggsounder_hf.core import functional
-from vggsounder_hf.io.atomic import write_atomic
 from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, ClipSet
 from vggsounder_hf.core.evaluation import modality_confusion_per_clip
 from vggsounder_hf.core.ground_truth import MODALITY_NAMES, GroundTruth
 from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.io.atomic import write_atomic
 
 __all__ = [
     "CONFUSION_FIELDS",

@@ -32,10 +32,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vggsounder_hf.core.evaluation import column_key, evaluate_predictions
+from vggsounder_hf.core.evaluation import evaluate_predictions
 from vggsounder_hf.core.functional import TieBreak
 from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import column as column_spec
 from vggsounder_hf.reports.tables import ReportColumn, ReportRow, ReportTable, result_key
 
 __all__ = [
@@ -114,7 +115,7 @@ def meta_columns() -> tuple[ReportColumn, ...]:
     """The report's columns, in Table 3 order."""
     return tuple(
         ReportColumn(
-            key=f"{comparison.key}/{column_key(column)}",
+            key=f"{comparison.key}/{column_spec(column).key}",
             group=comparison.group,
             label=column,
             better=None if comparison.without_set else "higher",

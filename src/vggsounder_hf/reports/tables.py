@@ -37,10 +37,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vggsounder_hf.core.evaluation import LABEL_SET_METRICS, column_key, evaluate_predictions
+from vggsounder_hf.core.evaluation import evaluate_predictions
 from vggsounder_hf.core.functional import TieBreak
 from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import LABEL_SET_METRICS
+from vggsounder_hf.core.schema import column as column_spec
 
 __all__ = [
     "FORMATS",
@@ -237,7 +239,7 @@ def result_key(metric: str, column: str, kind: str, k: int | None = None) -> str
     """
     if metric == "mu":
         return f"mu/{column}"
-    base = f"{column_key(column)}/{metric}"
+    base = f"{column_spec(column).key}/{metric}"
     if kind == "scores" and metric not in _K_FREE:
         return f"{base}@{1 if k is None else k}"
     return base
@@ -248,7 +250,7 @@ def _columns_for(layout: Sequence[tuple[str, Sequence[str]]]) -> tuple[ReportCol
     for metric, names in layout:
         for name in names:
             label = MU_LABELS[name] if metric == "mu" else name
-            key = f"mu/{name}" if metric == "mu" else f"{metric}/{column_key(name)}"
+            key = f"mu/{name}" if metric == "mu" else f"{metric}/{column_spec(name).key}"
             better = "lower" if metric == "mu" else "higher"
             columns.append(ReportColumn(key, GROUP_NAMES[metric], label, better))
     return tuple(columns)

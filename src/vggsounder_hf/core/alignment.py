@@ -1,0 +1,303 @@
+"""Align once, score many: a model's predictions matched to the ground truth, ready to score
+on any set of clips.
+
+:func:`align` checks every option up front (for every prediction kind), matches each input's
+clip ids to the ground truth once and, for score models, ranks the scores once. The result,
+an :class:`AlignedModel`, is what :func:`vggsounder_hf.core.evaluation.score` takes together
+with a clip mask, so the meta-label report (eight clip sets), ``clip_set_difference``, the
+confused-clips report and the bootstrap reuse one alignment.
+
+Matching follows the reference: a clip of the ground truth with no prediction is an empty
+prediction for label sets (a miss) and is left out for scores; predictions for clips outside
+the ground truth are ignored (and counted in :attr:`AlignedModel.num_unknown_clips`).
+
+Example:
+    >>> from vggsounder_hf.core.ground_truth import GroundTruth
+    >>> truth = GroundTruth.from_rows(
+    ...     [{"video_id": "x_000001", "labels": [0], "modalities": ["AV"],
+    ...       "background_music": False, "static_image": False, "voice_over": False}],
+    ...     class_names=("dog", "cat"))
+    >>> predictions = ModelPredictions.from_label_sets(
+    ...     {"av": {"x_000001": ["dog"], "y_000002": ["cat"]}}, ("dog", "cat"))
+    >>> model = align(truth, predictions)
+    >>> model.input_modalities, model.num_unknown_clips
+    (('av',), 1)
+    >>> view = model.column_view("av", truth.mask("full"))
+    >>> view.y_true.astype(int).tolist(), view.y_pred.astype(int).tolist()
+    ([[1, 0]], [[1, 0]])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from vggsounder_hf.core import ranking as ranking_core
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import (
+    COLUMNS,
+    DEFAULT_KS,
+    TIE_BREAKS,
+    Column,
+    TieBreak,
+    column,
+)
+
+__all__ = ["AlignedInput", "AlignedModel", "ColumnView", "align", "checked_columns", "checked_ks"]
+
+
+def checked_ks(ks: Iterable[int], num_classes: int | None) -> tuple[int, ...]:
+    """``ks`` as a tuple of distinct ints, each a valid top-k cut-off for ``num_classes``
+    (``None``: any positive integer, for label-set models, which have no cut-off).
+
+    Example:
+        >>> checked_ks([1, 5, 1], 309)
+        (1, 5)
+    """
+    if isinstance(ks, (int, np.integer)) and not isinstance(ks, bool):
+        ks = (ks,)
+    checked = tuple(ks)
+    if not checked:
+        raise ValueError("ks must name at least one top-k cut-off")
+    upper = num_classes if num_classes is not None else float("inf")
+    for k in checked:
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= upper:
+            bound = f"between 1 and {num_classes}" if num_classes is not None else "of at least 1"
+            raise ValueError(f"every k must be an integer {bound}; got {k!r}")
+    return tuple(dict.fromkeys(int(k) for k in checked))
+
+
+def checked_columns(names: Sequence[str] | str) -> tuple[str, ...]:
+    """Column names as printed; any spelling of :func:`vggsounder_hf.core.schema.column`."""
+    if isinstance(names, str):
+        names = (names,)
+    chosen = tuple(dict.fromkeys(column(name).name for name in names))
+    if not chosen:
+        raise ValueError(f"no column selected; use some of {COLUMNS}")
+    return chosen
+
+
+def checked_tie_break(tie_break: str) -> TieBreak:
+    if tie_break not in TIE_BREAKS:
+        raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+    return tie_break  # type: ignore[return-value]
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedInput:
+    """One input's predictions, matched to the ground truth.
+
+    Attributes:
+        rows: Per ground-truth clip, the row of its prediction (``-1``: none).
+        predicted: Label sets: boolean ``(n_truth_clips, n_classes)``, empty where there is
+            no prediction. ``None`` for scores.
+        ranking: Scores: the ``max(ks)`` best classes of every prediction row, best first.
+        class_major: Scores: ``(n_classes, n_prediction_rows)`` scores, so that a column's
+            clips are one gather away for AUC.
+    """
+
+    rows: np.ndarray
+    predicted: np.ndarray | None = None
+    ranking: np.ndarray | None = None
+    class_major: np.ndarray | None = None
+
+    @property
+    def has_prediction(self) -> np.ndarray:
+        return self.rows >= 0
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnView:
+    """What one column's metrics start from, on one set of clips.
+
+    Attributes:
+        spec: The column.
+        clips: Indices (into the ground truth) of the clips scored in the column: every clip
+            of the mask with a label of the column's subset; for scores only those with a
+            prediction.
+        num_missing: Clips of the column without a prediction.
+        y_true: Boolean truth of the scored clips, the column's label subset.
+        y_pred: Label sets: the predictions of the scored clips. ``None`` for scores.
+        ranking: Scores: the ranked classes of the scored clips.
+        class_scores: Scores: ``(n_classes, n_scored)`` scores of the scored clips.
+    """
+
+    spec: Column
+    clips: np.ndarray
+    num_missing: int
+    y_true: np.ndarray
+    y_pred: np.ndarray | None = None
+    ranking: np.ndarray | None = None
+    class_scores: np.ndarray | None = None
+
+    @property
+    def num_clips(self) -> int:
+        return len(self.clips)
+
+
+@dataclass(frozen=True, eq=False)
+class AlignedModel:
+    """A model's predictions matched once to a ground truth (see :func:`align`)."""
+
+    truth: GroundTruth
+    predictions: ModelPredictions
+    inputs: Mapping[str, AlignedInput]
+    ks: tuple[int, ...]
+    tie_break: TieBreak
+    num_unknown_clips: int
+
+    @property
+    def kind(self) -> str:
+        return self.predictions.kind
+
+    @property
+    def source(self) -> str:
+        return self.predictions.source
+
+    @property
+    def input_modalities(self) -> tuple[str, ...]:
+        return tuple(self.inputs)
+
+    @property
+    def num_unknown_labels(self) -> int:
+        return int(sum(self.predictions.unknown_labels.values()))
+
+    def mask(self, clips: object) -> np.ndarray:
+        """A boolean clip mask over the ground truth from a clip set (name or mapping) or a
+        mask itself (checked for length)."""
+        if isinstance(clips, np.ndarray) and clips.dtype == bool:
+            if clips.shape != (len(self.truth),):
+                raise ValueError(
+                    f"clip mask has shape {clips.shape}; expected ({len(self.truth)},)"
+                )
+            return clips
+        return self.truth.mask(clips)  # type: ignore[arg-type]
+
+    def column_view(self, name: str, clips: object) -> ColumnView:
+        """The scored clips, truth and predictions of one column on ``clips``."""
+        spec = column(name)
+        given = self.inputs[spec.input]
+        mask = self.mask(clips)
+        in_column = mask & self.truth.labels(spec.name).any(axis=1)
+        has_prediction = given.has_prediction
+        num_missing = int((in_column & ~has_prediction).sum())
+        if self.kind == "labels":
+            clip_indices = np.flatnonzero(in_column)
+            return ColumnView(
+                spec,
+                clip_indices,
+                num_missing,
+                self.truth.labels(spec.name)[clip_indices],
+                y_pred=given.predicted[clip_indices],
+            )
+        clip_indices = np.flatnonzero(in_column & has_prediction)
+        prediction_rows = given.rows[clip_indices]
+        return ColumnView(
+            spec,
+            clip_indices,
+            num_missing,
+            self.truth.labels(spec.name)[clip_indices],
+            ranking=given.ranking[prediction_rows],
+            class_scores=given.class_major[:, prediction_rows],
+        )
+
+    def confusion_clips(self, clips: object) -> np.ndarray:
+        """Indices of the clips μ is computed over: every clip of ``clips`` for label sets,
+        those scored by all three inputs for scores (the reference's rules)."""
+        mask = self.mask(clips).copy()
+        if self.kind == "scores":
+            for given in self.inputs.values():
+                mask &= given.has_prediction
+        return np.flatnonzero(mask)
+
+    def hits(self, modality: str, clip_indices: np.ndarray) -> np.ndarray:
+        """Per clip, whether the input hits one of the clip's labels (any modality); top-1
+        for scores."""
+        given = self.inputs[modality]
+        all_labels = self.truth.labels("all")[clip_indices]
+        if self.kind == "labels":
+            return np.any(all_labels & given.predicted[clip_indices], axis=1)
+        top_1 = given.ranking[given.rows[clip_indices], :1]
+        return np.take_along_axis(all_labels, top_1, axis=1)[:, 0]
+
+    @cached_property
+    def has_all_inputs(self) -> bool:
+        return len(self.inputs) == 3
+
+
+def align(
+    truth: GroundTruth,
+    predictions: ModelPredictions,
+    *,
+    ks: Iterable[int] = DEFAULT_KS,
+    tie_break: TieBreak = "reference",
+) -> AlignedModel:
+    """Match a model's predictions to the ground truth once (and rank its scores once).
+
+    Args:
+        truth: The ground truth: a whole release, or any set of clips.
+        predictions: Label sets or scores.
+        ks: Top-k cut-offs the model will be scored at (validated for every kind; used
+            for scores).
+        tie_break: How top-k treats tied scores (see
+            :func:`vggsounder_hf.core.ranking.top_k_ranking`).
+
+    Raises:
+        ValueError: Bad ``ks`` or ``tie_break``, or class lists that differ.
+    """
+    ks = checked_ks(ks, truth.num_classes if predictions.kind == "scores" else None)
+    tie_break = checked_tie_break(tie_break)
+    if tuple(predictions.class_names) != tuple(truth.class_names):
+        raise ValueError("predictions and ground truth use different class lists")
+    inputs: dict[str, AlignedInput] = {}
+    rows_by_ids: dict[int, tuple[np.ndarray, int]] = {}
+    for modality in predictions.input_modalities:
+        given = predictions[modality]
+        if id(given.video_ids) not in rows_by_ids:  # inputs sharing one id array match once
+            rows_by_ids[id(given.video_ids)] = _rows_in_truth(truth, given.video_ids)
+        rows, _ = rows_by_ids[id(given.video_ids)]
+        if predictions.kind == "labels":
+            inputs[modality] = AlignedInput(rows, predicted=_predicted_rows(given.matrix, rows))
+        else:
+            inputs[modality] = AlignedInput(
+                rows,
+                ranking=ranking_core.top_k_ranking(given.matrix, max(ks), tie_break),
+                class_major=np.ascontiguousarray(given.matrix.T),
+            )
+    unknown = _unknown_clips(predictions, truth, rows_by_ids)
+    return AlignedModel(truth, predictions, inputs, ks, tie_break, unknown)
+
+
+def _rows_in_truth(truth: GroundTruth, video_ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Per truth clip the row of its prediction (``-1`` if none), and how many prediction
+    rows name no clip of the truth."""
+    truth_rows = truth.row_of(video_ids)
+    inside = truth_rows >= 0
+    rows = np.full(len(truth), -1, dtype=np.int64)
+    rows[truth_rows[inside]] = np.flatnonzero(inside)
+    return rows, int((~inside).sum())
+
+
+def _unknown_clips(
+    predictions: ModelPredictions,
+    truth: GroundTruth,
+    rows_by_ids: Mapping[int, tuple[np.ndarray, int]],
+) -> int:
+    """Distinct predicted clip ids that are not in the ground truth, over all inputs."""
+    if len(rows_by_ids) == 1:
+        return next(iter(rows_by_ids.values()))[1]
+    known = set(truth.video_ids.tolist())
+    ids: set[str] = set()
+    for modality in predictions.input_modalities:
+        ids.update(predictions[modality].video_ids.tolist())
+    return len(ids - known)
+
+
+def _predicted_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``matrix[rows]`` with an empty (all-False) row wherever ``rows`` is ``-1``."""
+    with_empty_row = np.concatenate([matrix, np.zeros((1, matrix.shape[1]), matrix.dtype)])
+    return with_empty_row[rows]  # -1 picks the appended empty row
