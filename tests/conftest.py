@@ -158,3 +158,51 @@ def reference_values() -> dict:
     import json
 
     return json.loads(REFERENCE_VALUES.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def released_predictions(shared_data, release_1_0, released_models) -> dict:
+    """``{model: ModelPredictions}`` of the seven released prediction files (labels 1.0)."""
+    import warnings
+
+    from vggsounder_hf.core.predictions import ModelPredictions
+    from vggsounder_hf.io.safe_pickle import load_pickle
+
+    models = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for model in released_models:
+            path = shared_data / "model-predictions" / f"{model}.pkl"
+            models[model] = ModelPredictions.from_mapping(
+                load_pickle(path), release_1_0.class_names, source=str(path)
+            )
+    return models
+
+
+def _synthetic_module():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent / "synthetic_scores.py"
+    spec = importlib.util.spec_from_file_location("synthetic_scores_for_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def synthetic_mapping(release_1_0) -> dict:
+    """The score model the reference values were recorded for (same recipe and seed): ties,
+    clips without scores, clips outside the release."""
+    video_ids = [clip.video_id for clip in release_1_0.clips]
+    label_sets = [list(clip.labels) for clip in release_1_0.clips]
+    return _synthetic_module().make_score_predictions(video_ids, label_sets, 309, seed=0)
+
+
+@pytest.fixture(scope="session")
+def synthetic_predictions(synthetic_mapping, release_1_0):
+    """:func:`synthetic_mapping` read as score predictions."""
+    from vggsounder_hf.core.predictions import ModelPredictions
+
+    return ModelPredictions.from_mapping(
+        synthetic_mapping, release_1_0.class_names, source="synthetic"
+    )

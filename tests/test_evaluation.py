@@ -8,9 +8,6 @@ command and environment) and are stored in tests/reference_values/reference_1.0.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +17,6 @@ from vggsounder_hf.core.evaluation import (
     modality_confusion_per_clip,
 )
 from vggsounder_hf.core.ground_truth import GroundTruth
-from vggsounder_hf.core.predictions import ModelPredictions
-from vggsounder_hf.io.safe_pickle import load_pickle
 
 # Recorded clip-set name -> this project's clip_set argument.
 CLIP_SETS = {
@@ -45,40 +40,6 @@ def release(release_1_0):
 @pytest.fixture(scope="module")
 def truth(truth_1_0) -> GroundTruth:
     return truth_1_0
-
-
-@pytest.fixture(scope="module")
-def released_predictions(shared_data, release, released_models) -> dict[str, ModelPredictions]:
-    models = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for model in released_models:
-            path = shared_data / "model-predictions" / f"{model}.pkl"
-            models[model] = ModelPredictions.from_mapping(
-                load_pickle(path), release.class_names, source=str(path)
-            )
-    return models
-
-
-def _synthetic_module():
-    path = Path(__file__).resolve().parent / "synthetic_scores.py"
-    spec = importlib.util.spec_from_file_location("synthetic_scores_for_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def synthetic_mapping(release) -> dict:
-    """The score model the reference values were recorded for (same recipe and seed)."""
-    video_ids = [clip.video_id for clip in release.clips]
-    label_sets = [list(clip.labels) for clip in release.clips]
-    return _synthetic_module().make_score_predictions(video_ids, label_sets, 309, seed=0)
-
-
-@pytest.fixture(scope="module")
-def synthetic_predictions(synthetic_mapping, release) -> ModelPredictions:
-    return ModelPredictions.from_mapping(synthetic_mapping, release.class_names, source="synthetic")
 
 
 def _ours_for(reference: dict[str, dict[str, float]], ours: dict[str, float]):

@@ -1,28 +1,56 @@
 """VGGSounder for the Hugging Face ecosystem.
 
-The package never imports the authors' ``vggsounder`` package; it only reads the annotation
-files that the authors' wheel ships.
+The public API is importable from here (see ``docs/api.md``); every name is imported on first
+use, so that ``import vggsounder_hf`` stays fast (``datasets`` alone takes about 0.6 s to
+import). The package never imports the authors' ``vggsounder`` package; it only reads the
+annotation files that the authors' wheel ships.
+
+Example:
+    >>> import vggsounder_hf
+    >>> vggsounder_hf.metric("f1").title, vggsounder_hf.ResultKey.parse("av/hit@1").k
+    ('F1', 1)
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-# Public names imported on first use, so that ``import vggsounder_hf`` stays fast (``datasets``
-# alone takes about 0.6 s to import). name -> module that defines it.
+# name -> module that defines it. This table is the public API.
 _LAZY_EXPORTS: dict[str, str] = {
+    # the vocabulary and the metric registry
+    "COLUMNS": "vggsounder_hf.core.schema",
+    "INPUT_MODALITIES": "vggsounder_hf.core.schema",
+    "META_LABELS": "vggsounder_hf.core.schema",
+    "METRICS": "vggsounder_hf.core.schema",
+    "PROTOCOLS": "vggsounder_hf.core.schema",
+    "ResultKey": "vggsounder_hf.core.schema",
+    "metric": "vggsounder_hf.core.schema",
+    # scoring
+    "AlignedModel": "vggsounder_hf.core.alignment",
+    "align": "vggsounder_hf.core.alignment",
+    "evaluate_predictions": "vggsounder_hf.core.evaluation",
+    "score": "vggsounder_hf.core.evaluation",
+    "clip_set_difference": "vggsounder_hf.core.evaluation",
+    "modality_confusion_per_clip": "vggsounder_hf.core.evaluation",
+    "GroundTruth": "vggsounder_hf.core.ground_truth",
+    "ModelPredictions": "vggsounder_hf.core.predictions",
+    "PredictionError": "vggsounder_hf.core.predictions",
+    "class_prior_baseline": "vggsounder_hf.core.baseline",
+    # files
+    "load_release": "vggsounder_hf.io.sources",
+    "read_predictions": "vggsounder_hf.io.readers",
+    "load_pickle": "vggsounder_hf.io.safe_pickle",
+    # Hugging Face
     "load_vggsounder": "vggsounder_hf.hf.loading",
     "VGGSounderBuilder": "vggsounder_hf.hf.builder",
+    "make_compute_metrics": "vggsounder_hf.hf.trainer",
+    "with_multi_hot_labels": "vggsounder_hf.hf.trainer",
 }
 
-if TYPE_CHECKING:  # pragma: no cover
-    from vggsounder_hf.hf.builder import VGGSounderBuilder
-    from vggsounder_hf.hf.loading import load_vggsounder
-
-__all__ = ["VGGSounderBuilder", "__version__", "load_vggsounder"]
+__all__ = ["__version__", *_LAZY_EXPORTS]
 
 
 def __getattr__(name: str) -> Any:

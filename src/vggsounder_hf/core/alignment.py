@@ -41,6 +41,7 @@ from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
     DEFAULT_KS,
+    MU_GROUND_TRUTHS,
     TIE_BREAKS,
     Column,
     TieBreak,
@@ -205,20 +206,25 @@ class AlignedModel:
             class_scores=given.class_major[:, prediction_rows],
         )
 
-    def confusion_clips(self, clips: object) -> np.ndarray:
+    def confusion_clips(self, clips: object, ground_truth: str = "all_labels") -> np.ndarray:
         """Indices of the clips μ is computed over: every clip of ``clips`` for label sets,
-        those scored by all three inputs for scores (the reference's rules)."""
-        mask = self.mask(clips).copy()
+        those scored by all three inputs for scores (the reference's rules); with
+        ``ground_truth="av_labels"`` (the paper's μ) only the clips that have an AV label."""
+        mask = self.mask(clips) & True  # a copy
+        if _mu_subset(ground_truth) == "av":
+            mask &= self.truth.labels("av").any(axis=1)
         if self.kind == "scores":
             for given in self.inputs.values():
                 mask &= given.has_prediction
         return np.flatnonzero(mask)
 
-    def hits(self, modality: str, clip_indices: np.ndarray) -> np.ndarray:
-        """Per clip, whether the input hits one of the clip's labels (any modality); top-1
-        for scores."""
+    def hits(
+        self, modality: str, clip_indices: np.ndarray, ground_truth: str = "all_labels"
+    ) -> np.ndarray:
+        """Per clip, whether the input hits one of the clip's labels (of any modality, or
+        only its AV labels with ``ground_truth="av_labels"``); top-1 for scores."""
         given = self.inputs[modality]
-        all_labels = self.truth.labels("all")[clip_indices]
+        all_labels = self.truth.labels(_mu_subset(ground_truth))[clip_indices]
         if self.kind == "labels":
             return np.any(all_labels & given.predicted[clip_indices], axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]
@@ -270,6 +276,13 @@ def align(
             )
     unknown = _unknown_clips(predictions, truth, rows_by_ids)
     return AlignedModel(truth, predictions, inputs, ks, tie_break, unknown)
+
+
+def _mu_subset(ground_truth: str) -> str:
+    """The label subset μ's hits are counted against."""
+    if ground_truth not in MU_GROUND_TRUTHS:
+        raise ValueError(f"mu_ground_truth must be one of {MU_GROUND_TRUTHS}, got {ground_truth!r}")
+    return "all" if ground_truth == "all_labels" else "av"
 
 
 def _rows_in_truth(truth: GroundTruth, video_ids: np.ndarray) -> tuple[np.ndarray, int]:

@@ -35,19 +35,23 @@ from typing import Any
 import numpy as np
 
 from vggsounder_hf.core.clip_sets import ClipSet, resolve_clip_set
-from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.core.schema import (
+    AV,
+    COLUMN_SPECS,
+    COLUMNS,
+    META_LABELS,
+    MODALITY_NAMES,
+    A,
+    V,
+)
 
-COLUMNS: tuple[str, ...] = ("a", "v", "av", "a only", "v only")
+__all__ = ["COLUMNS", "LABEL_MODALITIES", "MODALITY_NAMES", "GroundTruth"]
 
-_A, _V, _AV = 0, 1, 2
 LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
-    "a": (_A, _AV),
-    "v": (_V, _AV),
-    "av": (_AV,),
-    "a only": (_A,),
-    "v only": (_V,),
-    "all": (_A, _V, _AV),
+    **{spec.name: spec.label_codes for spec in COLUMN_SPECS},
+    "all": (A, V, AV),
 }
+"""Label subset -> the label modality codes it holds (the columns', plus ``all``)."""
 
 
 @dataclass(frozen=True, eq=False)

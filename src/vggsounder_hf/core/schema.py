@@ -76,6 +76,52 @@ TIE_BREAKS: tuple[str, ...] = ("reference", "lowest_index")
 DEFAULT_KS: tuple[int, ...] = (1, 3, 5, 10)
 """Top-k cut-offs for score models when none are given (the paper's)."""
 
+MU_GROUND_TRUTHS: tuple[str, ...] = ("all_labels", "av_labels")
+"""What μ counts as a hit: ``all_labels`` (the authors' code): a clip's labels of any
+modality, over every clip; ``av_labels`` (the paper's Table 2): only its AV labels, over the
+clips that have one."""
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """A way of computing the published numbers.
+
+    Attributes:
+        name: ``"reference"`` (the authors' code, ``vggsounder==1.0``) or ``"paper"`` (the
+            printed Tables 2 and 3).
+        label_release: The label release it uses by default.
+        mu_ground_truth: One of :data:`MU_GROUND_TRUTHS`.
+        meta_difference: How Table 3's ΔF1 is formed: ``"with_minus_without"`` (F1 on clips
+            with the meta label minus F1 on clips without it, the caption's reading) or
+            ``"full_minus_without"`` (F1 on every clip minus F1 on clips without it, what the
+            printed numbers are).
+    """
+
+    name: str
+    label_release: str
+    mu_ground_truth: str
+    meta_difference: str
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    "reference": Protocol("reference", "1.0", "all_labels", "with_minus_without"),
+    "paper": Protocol("paper", "0.1.6", "av_labels", "full_minus_without"),
+}
+DEFAULT_PROTOCOL = "reference"
+
+
+def protocol(name: str) -> Protocol:
+    """The protocol of a name.
+
+    Example:
+        >>> protocol("paper").label_release, protocol("reference").mu_ground_truth
+        ('0.1.6', 'all_labels')
+    """
+    if name not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {name!r}; use one of {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[name]
+
+
 # --------------------------------------------------------------------------- columns
 
 

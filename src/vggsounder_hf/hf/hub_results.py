@@ -35,12 +35,22 @@ from __future__ import annotations
 import json
 import math
 import numbers
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from vggsounder_hf.core.schema import (
+    DEFAULT_CLIP_SET,
+    METRICS,
+    MU_LABELS,
+    MU_PARTS,
+    Metric,
+    ResultKey,
+    column,
+    metric,
+)
 
 __all__ = [
     "DATASET_NAME",
@@ -61,37 +71,79 @@ TASK_TYPE = "video-classification"
 TASK_NAME = "Audio-visual multi-label classification"
 DATASET_TYPE = "vggsounder"
 DATASET_NAME = "VGGSounder"
-DEFAULT_CLIP_SET = "default"
 COMMIT_MESSAGE = "Add VGGSounder evaluation results"
-
-# result metric -> (Hub metric id, readable name, average)
-_METRICS: dict[str, tuple[str, str, str | None]] = {
-    "subset_accuracy": ("accuracy", "Subset accuracy", None),
-    "f1": ("f1", "F1", "micro"),
-    "f1_macro": ("f1", "Macro F1", "macro"),
-    "precision": ("precision", "Precision", "micro"),
-    "recall": ("recall", "Recall", "micro"),
-    "jaccard": ("jaccard", "Jaccard", "micro"),
-    "hit": ("hit_rate", "Hit", None),
-    "auc_roc": ("roc_auc", "AUC-ROC", "macro"),
-    "auc_pr": ("average_precision", "AUC-PR", "macro"),
-}
-_COLUMNS = {"a": "a", "v": "v", "av": "av", "a_only": "a only", "v_only": "v only"}
-_MU = {"a": "μ_A", "v": "μ_V", "a_and_v": "μ_A∩V"}
-_IGNORED = {"num_unknown_labels", "per_class"}
-_KEY = re.compile(r"(?P<column>[a-z_]+)/(?P<metric>[a-z_0-9]+?)(?:@(?P<k>[0-9]+))?")
+_SCORED_FAMILIES = ("label_set", "ranking", "confusion")
+"""Registry families whose values become model-index entries (counts do not)."""
 
 CardLoader = Callable[[str, str | None], str | None]
 Uploader = Callable[[ModelCard, str, str | None], Any]
 
 
-def _metric_value(key: str, value: Any) -> float | None:
+def _parsed_key(key: str) -> ResultKey | None:
+    """The key of a metric value; ``None`` for what is not one (counts, ``per_class``,
+    interval bounds)."""
+    if key == "per_class":
+        return None
+    try:
+        parsed = ResultKey.parse(key)
+    except ValueError:
+        raise ValueError(f"unknown VGGSounder result key {key!r}") from None
+    entry = parsed.entry
+    if parsed.bound is not None or entry is None or entry.family not in _SCORED_FAMILIES:
+        return None
+    return parsed
+
+
+def _metric_value(key: str, entry: Metric, value: Any) -> float | None:
+    """The value as a float; ``None`` when undefined (``None`` or NaN).
+
+    Raises:
+        ValueError: Not a number, infinite, or a rate outside ``[0, 1]``.
+    """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValueError(f"result {key!r} must be a number, got {value!r}")
     value = float(value)
-    return None if math.isnan(value) else value
+    if math.isnan(value):
+        return None
+    if math.isinf(value):
+        raise ValueError(f"result {key!r} is {value}, not a finite number")
+    if entry.percent and not 0.0 <= value <= 1.0:
+        raise ValueError(f"result {key!r} is {value!r}; a rate must be a fraction in [0, 1]")
+    return value
+
+
+def _metric_values(results: Mapping[str, Any]) -> list[tuple[ResultKey, float | None]]:
+    """Every metric value of a flat result dict, parsed and checked, in the dict's order."""
+    values = []
+    for key, raw in results.items():
+        parsed = _parsed_key(key)
+        if parsed is not None:
+            values.append((parsed, _metric_value(key, parsed.entry, raw)))
+    return values
+
+
+def _metric_fields(key: ResultKey, clip_set: str) -> dict[str, Any]:
+    """``metric_type``, ``metric_name`` and ``metric_args`` of one value, from the registry."""
+    entry = key.entry
+    if entry.family == "confusion":
+        return {
+            "metric_type": entry.hub_type,
+            "metric_name": f"{entry.title}_{MU_LABELS[key.column]}",
+            "metric_args": {"inputs": key.column, "clip_set": clip_set},
+        }
+    at_k = "" if key.k is None else f"@{key.k}"
+    args: dict[str, Any] = {"column": column(key.column).key, "clip_set": clip_set}
+    if entry.hub_average is not None:
+        args["average"] = entry.hub_average
+    if key.k is not None:
+        args["k"] = key.k
+    return {
+        "metric_type": entry.hub_type,
+        "metric_name": f"{entry.title}{at_k} ({key.column})",
+        "metric_args": args,
+    }
 
 
 def results_to_eval_results(
@@ -105,8 +157,9 @@ def results_to_eval_results(
 ) -> list[EvalResult]:
     """Turn one flat VGGSounder result dict into ``EvalResult`` entries (one per value).
 
-    Counts (``*/num_clips``, ``*/num_missing``, ``num_unknown_labels``) and ``per_class``
-    are not metrics and are skipped.
+    Counts (``*/num_clips``, ``*/num_missing``, ``num_unknown_labels``,
+    ``num_unknown_clips``), ``per_class`` and interval bounds (``.../ci_low``,
+    ``.../ci_high``) are not metric values and are skipped.
 
     Args:
         results: ``{"<column>/<metric>[@k]": value, "mu/<a|v|a_and_v>": value, ...}``.
@@ -117,7 +170,8 @@ def results_to_eval_results(
         dataset_type: dataset id recorded in the card (e.g. the Hub id of the dataset).
 
     Raises:
-        ValueError: an unknown result key, a value that is not a number, or no result at
+        ValueError: an unknown result key, a value that is not a finite number (NaN and
+            ``None`` are undefined and left out), a rate outside ``[0, 1]``, or no result at
             the requested ``k``.
 
     Example:
@@ -125,7 +179,12 @@ def results_to_eval_results(
         ...     {"a/hit@1": 0.9}, label_version="1.0")]
         [('hit_rate', {'column': 'a', 'clip_set': 'default', 'k': 1})]
     """
-    kind = "scores" if any("@" in key or "/auc_" in key for key in results) else "labels"
+    values = _metric_values(results)
+    scores = any(key.k is not None or key.entry.family == "ranking" for key, _ in values)
+    ks_seen = {key.k for key, _ in values if key.k is not None}
+    if k is not None and ks_seen and k not in ks_seen:
+        available = ", ".join(map(str, sorted(ks_seen)))
+        raise ValueError(f"no top-k results at k={k}; the results have k = {available}")
     clip_suffix = "" if clip_set == DEFAULT_CLIP_SET else f" [{clip_set}]"
     common = {
         "task_type": TASK_TYPE,
@@ -134,50 +193,40 @@ def results_to_eval_results(
         "dataset_name": DATASET_NAME,
         "dataset_config": label_version,
         "dataset_split": split,
-        "metric_config": kind,
+        "metric_config": "scores" if scores else "labels",
     }
     converted: list[EvalResult] = []
-    ks_seen: set[int] = set()
-    for key, raw in results.items():
-        if key in _IGNORED or key.rsplit("/", 1)[-1] in ("num_clips", "num_missing"):
+    for key, value in values:
+        if value is None or (k is not None and key.k not in (None, k)):
             continue
-        match = _KEY.fullmatch(key)
-        if match is None:
-            raise ValueError(f"unknown VGGSounder result key {key!r}")
-        column, metric, k_text = match["column"], match["metric"], match["k"]
-        value = _metric_value(key, raw)
-        if column == "mu" and metric in _MU and k_text is None:
-            metric_type, name = "modality_confusion", _MU[metric]
-            args: dict[str, Any] = {"inputs": metric, "clip_set": clip_set}
-        elif column in _COLUMNS and metric in _METRICS:
-            metric_type, pretty, average = _METRICS[metric]
-            at_k = "" if k_text is None else f"@{int(k_text)}"
-            name = f"{pretty}{at_k} ({_COLUMNS[column]})"
-            args = {"column": column, "clip_set": clip_set}
-            if average is not None:
-                args["average"] = average
-            if k_text is not None:
-                ks_seen.add(int(k_text))
-                if k is not None and int(k_text) != k:
-                    continue
-                args["k"] = int(k_text)
-        else:
-            raise ValueError(f"unknown VGGSounder result key {key!r}")
-        if value is None:
-            continue
-        converted.append(
-            EvalResult(
-                metric_type=metric_type,
-                metric_value=value,
-                metric_name=name + clip_suffix,
-                metric_args=args,
-                **common,
-            )
-        )
-    if k is not None and ks_seen and k not in ks_seen:
-        available = ", ".join(map(str, sorted(ks_seen)))
-        raise ValueError(f"no top-k results at k={k}; the results have k = {available}")
+        fields = _metric_fields(key, clip_set)
+        fields["metric_name"] += clip_suffix
+        converted.append(EvalResult(metric_value=value, **fields, **common))
     return converted
+
+
+def _card_key(metric_type: Any, args: Mapping[str, Any]) -> str | None:
+    """The result key of a model-index entry written by :func:`results_to_eval_results`
+    (the registry read backwards), or ``None`` for any other entry."""
+    if metric_type == metric("mu").hub_type:
+        part = args.get("inputs")
+        return ResultKey(part, "mu").format() if part in MU_PARTS else None
+    entry = _METRIC_BY_HUB_ID.get((metric_type, args.get("average")))
+    k = args.get("k")
+    if entry is None or not (k is None or (type(k) is int and entry.family == "label_set")):
+        return None
+    try:
+        name = column(args.get("column")).name
+    except ValueError:
+        return None
+    return ResultKey(name, entry.name, k).format()
+
+
+_METRIC_BY_HUB_ID: dict[tuple[str | None, str | None], Metric] = {
+    (entry.hub_type, entry.hub_average): entry
+    for entry in METRICS
+    if entry.family in ("label_set", "ranking")
+}
 
 
 def card_results(
@@ -203,7 +252,6 @@ def card_results(
     """
     if isinstance(card, str):
         card = ModelCard(card)
-    by_type = {(t, average): metric for metric, (t, _, average) in _METRICS.items()}
     found: dict[str, float] = {}
     for result in card.data.eval_results or []:
         args = result.metric_args or {}
@@ -214,14 +262,9 @@ def card_results(
             or args.get("clip_set") != clip_set
         ):
             continue
-        if result.metric_type == "modality_confusion" and args.get("inputs") in _MU:
-            found[f"mu/{args['inputs']}"] = result.metric_value
-            continue
-        metric = by_type.get((result.metric_type, args.get("average")))
-        if metric is None or args.get("column") not in _COLUMNS:
-            continue
-        at_k = "" if args.get("k") is None else f"@{args['k']}"
-        found[f"{args['column']}/{metric}{at_k}"] = result.metric_value
+        key = _card_key(result.metric_type, args)
+        if key is not None:
+            found[key] = result.metric_value
     return found
 
 
