@@ -245,6 +245,68 @@ def test_missing_column(tmp_path):
     assert_error(excinfo, path, 1, "missing column", "modality")
 
 
+@pytest.mark.parametrize(
+    ("header", "row", "column", "places"),
+    [
+        (HEADER + ",label", "abc_000001,rain,A,False,False,False,dog barking", "label", "2, 7"),
+        (
+            "video_id,label,label,modality,background_music,static_image,voice_over",
+            "abc_000001,rain,dog barking,A,False,False,False",
+            "label",
+            "2, 3",
+        ),
+        (HEADER + ",voice_over", "abc_000001,rain,A,False,False,False,True", "voice_over", "6, 7"),
+        (
+            "video_id," + HEADER,
+            "abc_000001,abc_000001,rain,A,False,False,False",
+            "video_id",
+            "1, 2",
+        ),
+    ],
+)
+def test_a_required_column_named_twice_in_the_header(tmp_path, header, row, column, places):
+    # Taking either copy silently would score the wrong labels: the file is refused instead.
+    path = annotations(tmp_path, row, header=header)
+    with pytest.raises(AnnotationError) as excinfo:
+        read_annotations(path, CLASS_NAMES)
+    assert_error(
+        excinfo, path, 1, f"column {column!r} appears 2 times in the header", f"columns {places}"
+    )
+
+
+def test_an_extra_column_named_twice_is_ignored_like_any_extra_column(tmp_path):
+    path = annotations(tmp_path, "abc_000001,rain,A,False,False,False,x,y", header=HEADER + ",n,n")
+    (clip,) = read_annotations(path, CLASS_NAMES)
+    assert clip.labels == (3,)
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "count"),
+    [
+        (["abc_000001,rain,A,False,False,False", "abc_000002,rain,A,False,False"], 3, 5),
+        (["abc_000001,rain,A,False,False"], 2, 5),
+        (["abc_000001,rain,A,False,False,False", "abc_000002"], 3, 1),
+        (["abc_000001,rain,A,False,False,False", "abc_000002,rain,,,,"], None, None),
+    ],
+    ids=["one field short", "first row short", "a lone field", "empty fields are not short"],
+)
+def test_a_row_with_fewer_fields_than_the_header_names_its_line(tmp_path, rows, line, count):
+    path = annotations(tmp_path, *rows)
+    with pytest.raises(AnnotationError) as excinfo:
+        read_annotations(path, CLASS_NAMES)
+    if line is None:  # the full-width row is read: its empty fields are the problem
+        assert_error(excinfo, path, 3, "background_music must be True or False, got ''")
+    else:
+        assert_error(excinfo, path, line, f"expected 6 fields, got {count}")
+
+
+def test_a_short_last_row_without_a_newline_names_its_line(tmp_path):
+    path = write(tmp_path / "labels.csv", f"{HEADER}\nabc_000001,rain,A,False,False,False\nabc_0")
+    with pytest.raises(AnnotationError) as excinfo:
+        read_annotations(path, CLASS_NAMES)
+    assert_error(excinfo, path, 3, "expected 6 fields, got 1", "'abc_0'")
+
+
 def test_unknown_modality_code(tmp_path):
     path = annotations(
         tmp_path,

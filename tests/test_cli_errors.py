@@ -49,3 +49,29 @@ def test_success_returns_the_commands_code():
 
 def test_an_exception_without_a_message_is_named_by_its_type():
     assert one_line(ValueError()) == "ValueError"
+
+
+def test_quiet_libraries_silences_datasets_and_the_hub():
+    import datasets
+    from huggingface_hub.utils import (
+        are_progress_bars_disabled,
+        disable_progress_bars,
+        enable_progress_bars,
+    )
+
+    from vggsounder_hf.cli._errors import quiet_libraries
+
+    was = (
+        datasets.is_progress_bar_enabled(),
+        are_progress_bars_disabled(),
+        datasets.logging.get_verbosity(),
+    )
+    try:
+        quiet_libraries()
+        assert not datasets.is_progress_bar_enabled()
+        assert are_progress_bars_disabled()
+        assert datasets.logging.get_verbosity() == datasets.logging.ERROR
+    finally:  # global switches: put them back for the other tests
+        (datasets.enable_progress_bars if was[0] else datasets.disable_progress_bars)()
+        (disable_progress_bars if was[1] else enable_progress_bars)()
+        datasets.logging.set_verbosity(was[2])

@@ -376,6 +376,30 @@ def test_a_pickle_that_calls_a_function_is_refused(tmp_path):
         read_predictions(path, CLASSES)
 
 
+def test_a_pickle_followed_by_more_bytes_is_refused(tmp_path):
+    one = pickle.dumps({"x_000001": {"predictions": {"a": ["dog barking"]}}})
+    path = tmp_path / "two.pkl"
+    path.write_bytes(one + one)
+    with pytest.raises(ReaderError) as raised:
+        read_predictions(path, CLASSES)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: {len(one)} more byte(s) after the end of the pickle")
+    assert "\n" not in message
+
+
+def test_the_readers_module_keeps_its_public_names():
+    from vggsounder_hf.io import readers, tables
+
+    assert readers.FORMATS is readers.INPUT_FORMATS
+    assert readers.INPUT_FORMATS == ("pickle", "json", "jsonl", "csv", "parquet")
+    assert set(readers.EXTENSIONS.values()) == set(readers.INPUT_FORMATS)
+    assert readers.ReaderError is tables.ReaderError
+    assert readers.predictions_from_table is tables.predictions_from_table
+    assert issubclass(ReaderError, PredictionError)
+    for name in readers.__all__:
+        assert hasattr(readers, name), name
+
+
 # ----------------------------------------------------------------------------- real data
 
 

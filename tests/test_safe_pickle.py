@@ -95,7 +95,90 @@ def test_numpy_arrays_scalars_and_defaultdicts_load():
         assert np.array_equal(entry["logits"]["v"], scores.astype(np.float64))
         assert entry["predictions"]["a"].tolist() == ["dog barking"]
         assert entry["predictions"]["av"] == [3]
-    assert isinstance(safe_loads(pickle.dumps(nested)), collections.defaultdict)
+    assert type(safe_loads(pickle.dumps(nested))) is dict  # see the defaultdict tests below
+
+
+def _released_like(protocol: int) -> bytes:
+    """A hand-made pickle shaped like the released files: defaultdicts at every level."""
+    top = collections.defaultdict(dict)
+    top["x_000001"] = collections.defaultdict(
+        list,
+        predictions=collections.defaultdict(list, a=["dog barking"], v=[]),
+    )
+    top["x_000002"]["logits"] = collections.defaultdict(list, av=[0.1, 0.9])
+    top["x_000003"] = [collections.defaultdict(int, inside_a_list=1)]
+    return pickle.dumps(top, protocol=protocol)
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_a_defaultdict_loads_as_a_plain_dict_at_every_depth(protocol):
+    loaded = safe_loads(_released_like(protocol))
+    assert type(loaded) is dict
+    assert type(loaded["x_000001"]) is dict
+    assert type(loaded["x_000001"]["predictions"]) is dict
+    assert type(loaded["x_000002"]["logits"]) is dict
+    assert type(loaded["x_000003"][0]) is dict
+    assert loaded == {
+        "x_000001": {"predictions": {"a": ["dog barking"], "v": []}},
+        "x_000002": {"logits": {"av": [0.1, 0.9]}},
+        "x_000003": [{"inside_a_list": 1}],
+    }
+
+
+def test_a_missing_key_of_a_loaded_defaultdict_is_not_invented():
+    loaded = safe_loads(_released_like(pickle.DEFAULT_PROTOCOL))
+    with pytest.raises(KeyError):
+        loaded["not a clip"]
+    with pytest.raises(KeyError):
+        loaded["x_000001"]["predictions"]["av"]
+    with pytest.raises(KeyError):
+        loaded["x_000001"]["logits"]
+    assert sorted(loaded) == ["x_000001", "x_000002", "x_000003"]
+    assert sorted(loaded["x_000001"]) == ["predictions"]
+
+
+def test_a_defaultdict_whose_factory_is_unsafe_is_still_refused():
+    data = pickle.dumps(collections.defaultdict(os.getcwd, x=1))
+    with pytest.raises(UnsafePickleError, match=r"refusing to load '(posix|os|nt)\.getcwd'"):
+        safe_loads(data, source="factory.pkl")
+
+
+def test_python2_names_of_old_protocols_are_checked_after_translation():
+    data = pickle.dumps({"x_000001": {"predictions": {"a": ["dog barking"]}}, "s": {1}}, protocol=0)
+    assert b"__builtin__" in data
+    assert safe_loads(data) == {"x_000001": {"predictions": {"a": ["dog barking"]}}, "s": {1}}
+    evil = b"c__builtin__\neval\n(Vprint(1)\ntR."
+    with pytest.raises(UnsafePickleError, match=r"refusing to load 'builtins\.eval'"):
+        safe_loads(evil, source="old.pkl")
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        pickle.dumps({"x_000002": {"predictions": {"a": []}}}),
+        b"garbage",
+        b"\n",
+        b"\x00",
+    ],
+    ids=["a second pickle", "garbage", "a newline", "a NUL byte"],
+)
+def test_bytes_after_the_end_of_the_pickle_are_refused_naming_the_file(tmp_path, extra):
+    first = pickle.dumps({"x_000001": {"predictions": {"a": ["dog barking"]}}})
+    path = tmp_path / "two.pkl"
+    path.write_bytes(first + extra)
+    with pytest.raises(pickle.UnpicklingError) as raised:
+        load_pickle(path)
+    message = str(raised.value)
+    assert message.startswith(f"{path}: {len(extra)} more byte(s) after the end of the pickle")
+    assert f"at byte {len(first)}" in message
+    assert "exactly one pickle" in message
+    assert "\n" not in message
+
+
+def test_a_single_pickle_with_nothing_after_it_still_loads(tmp_path):
+    path = tmp_path / "one.pkl"
+    path.write_bytes(pickle.dumps({"x_000001": {"predictions": {"a": []}}}))
+    assert load_pickle(path) == {"x_000001": {"predictions": {"a": []}}}
 
 
 def test_bytes_that_are_not_a_pickle_give_a_named_error():
@@ -105,6 +188,7 @@ def test_bytes_that_are_not_a_pickle_give_a_named_error():
 
 def test_each_released_prediction_file_loads(shared_data, released_model):
     mapping = load_pickle(shared_data / "model-predictions" / f"{released_model}.pkl")
+    assert type(mapping) is dict  # a defaultdict in the file
     assert len(mapping) > 5_000  # the files cover 8,089 to 15,357 clips
     video_id, entry = next(iter(mapping.items()))
     assert isinstance(video_id, str)

@@ -93,6 +93,16 @@ def test_versions_and_default():
     assert set(RELEASES) == set(LABEL_VERSIONS)
 
 
+def test_the_release_names_are_the_schemas_own_objects_and_every_one_is_pinned():
+    from vggsounder_hf.core import schema
+
+    assert LABEL_VERSIONS is schema.LABEL_RELEASES
+    assert DEFAULT_LABEL_VERSION is schema.DEFAULT_LABEL_RELEASE
+    assert tuple(RELEASES) == schema.LABEL_RELEASES  # same order: the default config first
+    assert all(RELEASES[name].version == name for name in RELEASES)
+    assert {pin.classes.name for pin in RELEASES.values()} == {schema.CLASSES_FILE}
+
+
 @pytest.mark.parametrize("version", ["1.0", "0.1.6"])
 def test_pins_equal_the_sha256_of_the_shared_release_files(vggsounder_data, version):
     pin = RELEASES[version]

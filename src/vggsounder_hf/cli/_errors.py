@@ -3,7 +3,9 @@
 A problem with the user's input or environment (a bad option, a missing or malformed file,
 a checksum mismatch, an unreachable Hub) is one line on stderr, ``<prog>: error: <problem>``,
 and exit code 2. Anything else is a bug: one line that says so and exit code 1. ``--debug``
-lets every exception through with its traceback; Ctrl-C exits with 130.
+lets every exception through with its traceback; Ctrl-C exits with 130. Without ``--debug``,
+commands that build or upload datasets call :func:`quiet_libraries`, so that stderr holds
+only that one line.
 
 Example:
     >>> def fails():
@@ -48,6 +50,16 @@ def run_command(prog: str, command: Callable[[], int], *, debug: bool) -> int:
             file=sys.stderr,
         )
         return 1
+
+
+def quiet_libraries() -> None:
+    """No progress bars or info logs from ``datasets`` and ``huggingface_hub``."""
+    import datasets
+    from huggingface_hub.utils import disable_progress_bars
+
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()
+    disable_progress_bars()
 
 
 def one_line(error: BaseException) -> str:

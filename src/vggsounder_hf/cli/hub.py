@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.cli._errors import run_command
-from vggsounder_hf.io.sources import DEFAULT_LABEL_VERSION, LABEL_VERSIONS
+from vggsounder_hf.cli._errors import quiet_libraries, run_command
+from vggsounder_hf.core.schema import DEFAULT_CLIP_SET, DEFAULT_LABEL_RELEASE, LABEL_RELEASES
 
 __all__ = ["build_parser", "load_results_file", "main"]
 
@@ -65,10 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument(
         "--versions",
         nargs="+",
-        choices=LABEL_VERSIONS,
-        default=list(LABEL_VERSIONS),
-        help=f"label releases to export (default: {' '.join(LABEL_VERSIONS)}; "
-        f"{DEFAULT_LABEL_VERSION} is the default config)",
+        choices=LABEL_RELEASES,
+        default=list(LABEL_RELEASES),
+        help=f"label releases to export (default: {' '.join(LABEL_RELEASES)}; "
+        f"{DEFAULT_LABEL_RELEASE} is the default config)",
     )
     export.add_argument("--cache-dir", help="datasets cache folder")
     export.add_argument(
@@ -114,12 +114,14 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("results_file", metavar="RESULTS.json", help="vggsounder-score output")
     results.add_argument(
         "--label-version",
-        choices=LABEL_VERSIONS,
-        default=DEFAULT_LABEL_VERSION,
+        choices=LABEL_RELEASES,
+        default=DEFAULT_LABEL_RELEASE,
         help="label release, for results that do not name theirs (default: %(default)s)",
     )
     results.add_argument(
-        "--clip-set", default="default", help="clip set, for results that do not name theirs"
+        "--clip-set",
+        default=DEFAULT_CLIP_SET,
+        help="clip set, for results that do not name theirs (default: %(default)s)",
     )
     results.add_argument(
         "--model", help="which model of RESULTS.json to write, when it holds several"
@@ -127,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--k", type=int, help="keep only top-k results at this k (scores)")
     results.add_argument("--model-name", help="model-index name (default: the card's or repo's)")
     results.add_argument(
-        "--dataset-id", default="vggsounder", help="dataset id written into the entries"
+        "--dataset-id",
+        help="dataset id written into the entries (default: the VGGSounder dataset id)",
     )
     results.add_argument(
         "--card", help="merge into this local README.md instead of the Hub's (e.g. to preview)"
@@ -202,6 +205,7 @@ def _push_results(args: argparse.Namespace) -> int:
         def loader(repo_id: str, token: str | None) -> str:
             return text
 
+    dataset = {} if args.dataset_id is None else {"dataset_type": args.dataset_id}
     push_results(
         args.repo_id,
         results,
@@ -209,10 +213,10 @@ def _push_results(args: argparse.Namespace) -> int:
         clip_set=args.clip_set,
         model_name=args.model_name,
         k=args.k,
-        dataset_type=args.dataset_id,
         model=args.model,
         dry_run=args.dry_run,
         card_loader=loader,
+        **dataset,
     )
     if not args.dry_run:
         print(f"updated the model card of {args.repo_id}")
@@ -228,20 +232,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def command() -> int:
         if not args.debug:
-            _quiet()
+            quiet_libraries()
         return _COMMANDS[args.command](args)
 
     return run_command(PROG, command, debug=args.debug)
-
-
-def _quiet() -> None:
-    """No progress bars or info logs from datasets / huggingface_hub."""
-    import datasets
-    from huggingface_hub.utils import disable_progress_bars
-
-    datasets.disable_progress_bars()
-    datasets.logging.set_verbosity_error()
-    disable_progress_bars()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,12 +12,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.cli._errors import run_command
-from vggsounder_hf.io.sources import LABEL_VERSIONS
+from vggsounder_hf.cli._errors import quiet_libraries, run_command
+from vggsounder_hf.core.schema import LABEL_RELEASES, META_LABELS, MODALITY_NAMES
 
 __all__ = ["build_parser", "format_table", "main"]
 
@@ -36,9 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--label-version",
         dest="versions",
         action="append",
-        choices=LABEL_VERSIONS,
+        choices=LABEL_RELEASES,
         help="label release to summarise; repeat for several (default: all: "
-        f"{', '.join(LABEL_VERSIONS)})",
+        f"{', '.join(LABEL_RELEASES)})",
     )
     parser.add_argument(
         "--cache-dir", help="datasets cache folder (default: the Hugging Face datasets cache)"
@@ -75,19 +76,30 @@ def _collect(versions: Sequence[str], cache_dir: str | None, data_path: str | No
     return results
 
 
-_ROWS: list[tuple[str, Any]] = [
-    ("clips", lambda s: s["clips"]),
-    ("labels (clip, label pairs)", lambda s: s["labels"]),
-    ("  modality A (audible only)", lambda s: s["labels_per_modality"]["A"]),
-    ("  modality V (visible only)", lambda s: s["labels_per_modality"]["V"]),
-    ("  modality AV (both)", lambda s: s["labels_per_modality"]["AV"]),
-    ("clips with background_music", lambda s: s["clips_per_meta_label"]["background_music"]),
-    ("clips with static_image", lambda s: s["clips_per_meta_label"]["static_image"]),
-    ("clips with voice_over", lambda s: s["clips_per_meta_label"]["voice_over"]),
-    ("clips with no meta label", lambda s: s["clips_without_meta_labels"]),
-    ("mean labels per clip", lambda s: s["mean_labels_per_clip"]),
-    ("source", lambda s: s["source"]),
-]
+_MODALITY_WORDS = {"A": "audible only", "V": "visible only", "AV": "both"}
+
+
+def _rows() -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    """(row title, value of a release's statistics), in table order."""
+
+    def per_modality(name: str) -> Callable[[dict[str, Any]], Any]:
+        return lambda stats: stats["labels_per_modality"][name]
+
+    def per_meta_label(name: str) -> Callable[[dict[str, Any]], Any]:
+        return lambda stats: stats["clips_per_meta_label"][name]
+
+    return [
+        ("clips", itemgetter("clips")),
+        ("labels (clip, label pairs)", itemgetter("labels")),
+        *(
+            (f"  modality {name} ({_MODALITY_WORDS[name]})", per_modality(name))
+            for name in MODALITY_NAMES
+        ),
+        *((f"clips with {name}", per_meta_label(name)) for name in META_LABELS),
+        ("clips with no meta label", itemgetter("clips_without_meta_labels")),
+        ("mean labels per clip", itemgetter("mean_labels_per_clip")),
+        ("source", itemgetter("source")),
+    ]
 
 
 def format_table(results: dict[str, dict[str, Any]]) -> str:
@@ -106,7 +118,7 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
         return f"{value:,}" if isinstance(value, int) else f"{value:.3f}"
 
     header = ["VGGSounder labels", *results]
-    body = [[name, *(cell(get(stats)) for stats in results.values())] for name, get in _ROWS]
+    body = [[name, *(cell(get(stats)) for stats in results.values())] for name, get in _rows()]
     widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
     lines = []
     for row in [header, *body]:
@@ -123,17 +135,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _print_statistics(args: argparse.Namespace) -> int:
-    versions = list(dict.fromkeys(args.versions or LABEL_VERSIONS))
+    versions = list(dict.fromkeys(args.versions or LABEL_RELEASES))
     if args.data_path and Path(args.data_path).is_file() and len(versions) != 1:
         raise ValueError(
             f"--data-path {args.data_path} is a single annotation file: "
             "choose the label release it belongs to with exactly one --version"
         )
-    import datasets
-
     if not args.debug:
-        datasets.disable_progress_bars()
-        datasets.logging.set_verbosity_error()
+        quiet_libraries()
     results = _collect(versions, args.cache_dir, args.data_path)
     try:
         print(json.dumps(results, indent=2) if args.json else format_table(results))

@@ -4,7 +4,7 @@ Works as a plain class with ``datasets`` 5.x (no loading script needed):
 
 Example:
     >>> from vggsounder_hf.hf.builder import VGGSounderBuilder
-    >>> builder = VGGSounderBuilder(config_name="1.0", cache_dir="/tmp/hf-cache")  # doctest: +SKIP
+    >>> builder = VGGSounderBuilder(cache_dir="/tmp/hf-cache")  # default release  # doctest: +SKIP
     >>> builder.download_and_prepare()  # doctest: +SKIP
     >>> ds = builder.as_dataset(split="test")  # doctest: +SKIP
     >>> ds.num_rows, ds.features["labels"].feature.names[0]  # doctest: +SKIP
@@ -25,10 +25,15 @@ import datasets
 import pyarrow as pa
 from datasets.builder import Key
 
-from vggsounder_hf.io.annotations import MODALITY_NAMES, Clip, read_class_names
+from vggsounder_hf.core.schema import (
+    DEFAULT_LABEL_RELEASE,
+    LABEL_RELEASES,
+    MODALITY_NAMES,
+    NUM_CLASSES,
+)
+from vggsounder_hf.io.annotations import read_class_names
+from vggsounder_hf.io.clips import Clip
 from vggsounder_hf.io.sources import (
-    DEFAULT_LABEL_VERSION,
-    LABEL_VERSIONS,
     RELEASES,
     Release,
     ReleaseFiles,
@@ -46,9 +51,9 @@ LICENSE = (
     "Annotations: CC BY 4.0 (VGGSound and the VGGSounder re-annotation). "
     "The videos are YouTube clips and are not part of this dataset."
 )
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 VGGSounder (ICCV 2025) re-annotates the test set of VGGSound as a multi-label benchmark for
-audio-visual models. One row per ten-second YouTube clip: its class labels (309 VGGSound
+audio-visual models. One row per ten-second YouTube clip: its class labels ({NUM_CLASSES} VGGSound
 classes), the modality of each label (A: audible only, V: visible only, AV: audible and
 visible), and three per-clip meta labels (background_music, static_image, voice_over).
 Every clip of the release is included; the authors' default benchmark set is the clips with
@@ -71,7 +76,16 @@ CITATION = """\
 }
 """
 
-_CONFIG_VERSIONS = {"1.0": "1.0.0", "0.1.6": "0.1.6"}
+
+def _config_version(release: str) -> datasets.Version:
+    """A label release as the ``major.minor.patch`` version ``datasets`` wants.
+
+    Example:
+        >>> str(_config_version("1.0")), str(_config_version("0.1.6"))
+        ('1.0.0', '0.1.6')
+    """
+    parts = release.split(".")
+    return datasets.Version(".".join([*parts, "0", "0"][:3]))
 
 
 @dataclass
@@ -108,26 +122,21 @@ def make_features(class_names: Sequence[str]) -> datasets.Features:
 
 
 def _clips_table(clips: Sequence[Clip], features: datasets.Features) -> pa.Table:
-    """All clips as one Arrow table with exactly the features' schema."""
+    """All clips as one Arrow table with exactly the features' schema (every feature is the
+    :class:`~vggsounder_hf.io.clips.Clip` attribute of the same name)."""
     schema = features.arrow_schema
-    columns = {
-        "video_id": [clip.video_id for clip in clips],
-        "youtube_id": [clip.youtube_id for clip in clips],
-        "start_seconds": [clip.start_seconds for clip in clips],
-        "labels": [clip.labels for clip in clips],
-        "modalities": [clip.modalities for clip in clips],
-        "background_music": [clip.background_music for clip in clips],
-        "static_image": [clip.static_image for clip in clips],
-        "voice_over": [clip.voice_over for clip in clips],
-    }
-    arrays = [pa.array(columns[field.name], type=field.type) for field in schema]
+    arrays = [
+        pa.array([getattr(clip, field.name) for clip in clips], type=field.type) for field in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 class VGGSounderBuilder(datasets.ArrowBasedBuilder):
     """VGGSounder labels as a ``datasets`` dataset (split ``test``, one row per clip).
 
-    Configs: ``"1.0"`` (default) and ``"0.1.6"``, the authors' label releases. Keyword
+    Configs: one per label release of :data:`~vggsounder_hf.core.schema.LABEL_RELEASES`, the
+    authors' releases; the default config is
+    :data:`~vggsounder_hf.core.schema.DEFAULT_LABEL_RELEASE`. Keyword
     ``data_path`` (or the standard ``data_dir``) replaces the authors' files with a user
     directory or annotation CSV.
 
@@ -145,13 +154,13 @@ class VGGSounderBuilder(datasets.ArrowBasedBuilder):
     BUILDER_CONFIGS = [  # noqa: RUF012 (datasets expects a plain list)
         VGGSounderConfig(
             name=version,
-            version=datasets.Version(_CONFIG_VERSIONS[version]),
+            version=_config_version(version),
             description=f"VGGSounder labels, release {version} "
             f"(authors' file {RELEASES[version].annotations.name}).",
         )
-        for version in LABEL_VERSIONS
+        for version in LABEL_RELEASES
     ]
-    DEFAULT_CONFIG_NAME = DEFAULT_LABEL_VERSION
+    DEFAULT_CONFIG_NAME = DEFAULT_LABEL_RELEASE
 
     def __init__(
         self,

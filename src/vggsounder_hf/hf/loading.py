@@ -2,7 +2,7 @@
 
 Example:
     >>> from vggsounder_hf import load_vggsounder
-    >>> ds = load_vggsounder("1.0")  # doctest: +SKIP
+    >>> ds = load_vggsounder()  # the default label release  # doctest: +SKIP
     >>> ds.num_rows, ds.features["modalities"].feature.names  # doctest: +SKIP
     (15069, ['A', 'V', 'AV'])
     >>> no_music = ds.filter(lambda row: not row["background_music"])  # doctest: +SKIP
@@ -16,14 +16,14 @@ import os
 
 import datasets
 
+from vggsounder_hf.core.schema import DEFAULT_LABEL_RELEASE
 from vggsounder_hf.hf.builder import VGGSounderBuilder
-from vggsounder_hf.io.sources import DEFAULT_LABEL_VERSION
 
 __all__ = ["load_vggsounder"]
 
 
 def load_vggsounder(
-    version: str = DEFAULT_LABEL_VERSION,
+    version: str = DEFAULT_LABEL_RELEASE,
     *,
     cache_dir: str | os.PathLike[str] | None = None,
     data_path: str | os.PathLike[str] | None = None,
@@ -32,7 +32,8 @@ def load_vggsounder(
     """Prepare (once, cached) and return one VGGSounder label release.
 
     Args:
-        version: label release, ``"1.0"`` (default) or ``"0.1.6"``.
+        version: label release, one of :data:`~vggsounder_hf.core.schema.LABEL_RELEASES`
+            (default :data:`~vggsounder_hf.core.schema.DEFAULT_LABEL_RELEASE`).
         cache_dir: ``datasets`` cache folder (default: the Hugging Face cache).
         data_path: directory or annotation CSV replacing the authors' files (not verified
             against the pinned checksums).

@@ -2,7 +2,8 @@
 
 Two file kinds make up a label release:
 
-* ``classes.csv`` with the header ``index,mid,display_name``: the 309 class names, in order.
+* ``classes.csv`` with the header ``index,mid,display_name``: one class name per row, in
+  index order.
 * an annotation CSV with the columns
   ``video_id,label,modality,background_music,static_image,voice_over``: one row per
   (clip, label). The rows of one clip need not be contiguous.
@@ -26,13 +27,14 @@ import operator
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vggsounder_hf.core.schema import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.io.clips import Clip, ClipTable
 
 __all__ = [
     "ANNOTATION_COLUMNS",
@@ -81,31 +83,9 @@ class AnnotationError(ValueError):
         where = self.path if line is None else f"{self.path}, line {line}"
         super().__init__(f"{where}: {problem}")
 
-    def __reduce__(self):  # keep the exception picklable (multiprocessing, pytest-xdist)
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keeps the exception picklable (multiprocessing, pytest-xdist).
         return (type(self), (self.path, self.line, self.problem))
-
-
-@dataclass(frozen=True, slots=True)
-class Clip:
-    """All annotations of one ten-second clip.
-
-    ``labels`` holds class indices (``classes.csv`` order) in file order; ``modalities`` holds
-    indices into :data:`MODALITY_NAMES`, aligned with ``labels``.
-
-    Example:
-        >>> clip = Clip("abc_000010", "abc", 10, (3,), (2,), False, False, True)
-        >>> MODALITY_NAMES[clip.modalities[0]]
-        'AV'
-    """
-
-    video_id: str
-    youtube_id: str
-    start_seconds: int
-    labels: tuple[int, ...]
-    modalities: tuple[int, ...]
-    background_music: bool
-    static_image: bool
-    voice_over: bool
 
 
 def split_video_id(video_id: str) -> tuple[str, int] | None:
@@ -123,8 +103,13 @@ def split_video_id(video_id: str) -> tuple[str, int] | None:
     return match.group(1), int(match.group(2))
 
 
-def _read_rows(path: Path) -> csv.reader:
-    """Open ``path`` as UTF-8 CSV (a BOM is tolerated); undecodable bytes raise with a line."""
+_Rows = Iterator[tuple[int, list[str]]]
+
+
+def _csv_rows(path: Path) -> _Rows:
+    """``(line, fields)`` of every row of a UTF-8 CSV file (a BOM is tolerated), blank rows
+    included; ``line`` is the last physical line of the row. Undecodable bytes and CSV syntax
+    errors raise with their line."""
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -133,25 +118,36 @@ def _read_rows(path: Path) -> csv.reader:
         raise AnnotationError(path, line, f"not UTF-8 text ({error.reason})") from None
     if not text.strip():
         raise AnnotationError(path, 1, "the file is empty (expected a CSV header and rows)")
-    return csv.reader(io.StringIO(text, newline=""), strict=True)
-
-
-def _header(path: Path, rows: csv.reader, required: Sequence[str]) -> tuple[dict[str, int], int]:
-    """Read the header row; return every column's position and the number of columns."""
+    rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = next(rows)
+        for row in rows:
+            yield rows.line_num, row
     except csv.Error as error:
         raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
-    position = {name: i for i, name in reversed(list(enumerate(header)))}
-    missing = [name for name in required if name not in position]
+
+
+def _header(path: Path, rows: _Rows, required: Sequence[str]) -> tuple[int, dict[str, int], int]:
+    """Read the header row; return its line, each required column's position and the number
+    of columns. A required column that is missing, or named twice, is an error."""
+    line, header = next(rows, (1, []))
+    missing = [name for name in required if name not in header]
     if missing:
         raise AnnotationError(
             path,
-            rows.line_num,
+            line,
             f"missing column(s) {', '.join(missing)} in header {','.join(header)!r} "
             f"(expected {','.join(required)})",
         )
-    return position, len(header)
+    for name in required:
+        places = [str(i + 1) for i, given in enumerate(header) if given == name]
+        if len(places) > 1:
+            raise AnnotationError(
+                path,
+                line,
+                f"column {name!r} appears {len(places)} times in the header (columns "
+                f"{', '.join(places)}); each of {','.join(required)} must appear once",
+            )
+    return line, {name: header.index(name) for name in required}, len(header)
 
 
 def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
@@ -161,46 +157,42 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
     names must be non-empty and unique.
 
     Example:
+        >>> from vggsounder_hf.core.schema import NUM_CLASSES
         >>> names = read_class_names("classes.csv")  # doctest: +SKIP
-        >>> len(names), names[0]  # doctest: +SKIP
-        (309, 'ambulance siren')
+        >>> len(names) == NUM_CLASSES, names[0]  # doctest: +SKIP
+        (True, 'ambulance siren')
     """
     path = Path(path)
-    rows = _read_rows(path)
-    try:
-        header = next(rows)
-    except csv.Error as error:
-        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+    rows = _csv_rows(path)
+    line, header = next(rows, (1, []))
     if tuple(header) != CLASSES_COLUMNS:
         raise AnnotationError(
-            path, 1, f"header is {','.join(header)!r}, expected {','.join(CLASSES_COLUMNS)!r}"
+            path, line, f"header is {','.join(header)!r}, expected {','.join(CLASSES_COLUMNS)!r}"
         )
     names: list[str] = []
     first_line: dict[str, int] = {}
-    try:
-        for row in rows:
-            line = rows.line_num
-            if not row:
-                continue
-            if len(row) != len(CLASSES_COLUMNS):
-                raise AnnotationError(path, line, f"expected 3 fields, got {len(row)}")
-            index, _mid, name = row
-            if index != str(len(names)):
-                raise AnnotationError(
-                    path, line, f"index {index!r} out of order (expected {len(names)})"
-                )
-            if not name:
-                raise AnnotationError(path, line, "empty display_name")
-            if name in first_line:
-                raise AnnotationError(
-                    path, line, f"duplicate class name {name!r} (first at line {first_line[name]})"
-                )
-            first_line[name] = line
-            names.append(name)
-    except csv.Error as error:
-        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
+    for line, row in rows:
+        if not row:
+            continue
+        if len(row) != len(CLASSES_COLUMNS):
+            raise AnnotationError(
+                path, line, f"expected {len(CLASSES_COLUMNS)} fields, got {len(row)}"
+            )
+        index, _mid, name = row
+        if index != str(len(names)):
+            raise AnnotationError(
+                path, line, f"index {index!r} out of order (expected {len(names)})"
+            )
+        if not name:
+            raise AnnotationError(path, line, "empty display_name")
+        if name in first_line:
+            raise AnnotationError(
+                path, line, f"duplicate class name {name!r} (first at line {first_line[name]})"
+            )
+        first_line[name] = line
+        names.append(name)
     if not names:
-        raise AnnotationError(path, rows.line_num, "no classes after the header")
+        raise AnnotationError(path, line, "no classes after the header")
     return tuple(names)
 
 
@@ -214,10 +206,11 @@ def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -
     may be anywhere in the file.
 
     Raises:
-        AnnotationError: missing column, wrong field count, malformed ``video_id``, class name
-            not in ``class_names``, unknown modality code, meta flag other than
-            ``True``/``False``, meta flags that disagree within a clip, duplicate
-            (clip, label) row, or a file without rows.
+        AnnotationError: missing column or one named twice in the header, a row with fewer or
+            more fields than the header, malformed ``video_id``, class name not in
+            ``class_names``, unknown modality code, meta flag other than ``True``/``False``,
+            meta flags that disagree within a clip, duplicate (clip, label) row, or a file
+            without rows.
 
     Example:
         >>> clips = read_annotations("vggsounder.csv", names)  # doctest: +SKIP
@@ -242,97 +235,6 @@ def read_clip_table(path: str | os.PathLike[str], class_names: Sequence[str]) ->
     return table
 
 
-class ClipTable(Sequence[Clip]):
-    """The clips of an annotation file, stored as columns; a read-only sequence of :class:`Clip`.
-
-    Scoring needs only the columns (``video_ids``, and per (clip, label) row the clip,
-    class and modality indices), so :class:`Clip` objects are made only when asked for.
-
-    Attributes:
-        video_ids: Clip ids in order of first appearance.
-        clip_of_row, label_of_row, modality_of_row: ``int64`` arrays, one entry per
-            (clip, label) pair, grouped by clip in clip order, labels in file order.
-        meta: Per meta label, a ``bool`` array with one entry per clip.
-
-    Example:
-        >>> table = ClipTable.from_clips([Clip("abc_000010", "abc", 10, (3, 1), (2, 0),
-        ...                                     False, False, True)])
-        >>> len(table), table[0].labels, table.label_of_row.tolist()
-        (1, (3, 1), [3, 1])
-    """
-
-    def __init__(
-        self,
-        video_ids: Sequence[str],
-        clip_of_row: Any,
-        label_of_row: Any,
-        modality_of_row: Any,
-        meta: dict[str, Any],
-    ) -> None:
-
-        self.video_ids = list(video_ids)
-        self.clip_of_row = np.asarray(clip_of_row, dtype=np.int64)
-        self.label_of_row = np.asarray(label_of_row, dtype=np.int64)
-        self.modality_of_row = np.asarray(modality_of_row, dtype=np.int64)
-        self.meta = {name: np.asarray(meta[name], dtype=bool) for name in META_LABELS}
-        self._clips: tuple[Clip, ...] | None = None
-
-    @classmethod
-    def from_clips(cls, clips: Sequence[Clip]) -> ClipTable:
-        """Columns of a list of clips."""
-        clip_of_row = [row for row, clip in enumerate(clips) for _ in clip.labels]
-        return cls(
-            [clip.video_id for clip in clips],
-            clip_of_row,
-            [label for clip in clips for label in clip.labels],
-            [modality for clip in clips for modality in clip.modalities],
-            {name: [getattr(clip, name) for clip in clips] for name in META_LABELS},
-        )
-
-    def _all_clips(self) -> tuple[Clip, ...]:
-        if self._clips is None:
-            ends = np.cumsum(np.bincount(self.clip_of_row, minlength=len(self.video_ids)))
-            starts = [0, *ends[:-1].tolist()]
-            labels = self.label_of_row.tolist()
-            modalities = self.modality_of_row.tolist()
-            flags = [self.meta[name].tolist() for name in META_LABELS]
-            self._clips = tuple(
-                Clip(
-                    video_id,
-                    video_id[:-7],
-                    int(video_id[-6:]),
-                    tuple(labels[start:end]),
-                    tuple(modalities[start:end]),
-                    music,
-                    image,
-                    voice,
-                )
-                for video_id, start, end, music, image, voice in zip(
-                    self.video_ids, starts, ends.tolist(), *flags, strict=True
-                )
-            )
-        return self._clips
-
-    def __len__(self) -> int:
-        return len(self.video_ids)
-
-    def __getitem__(self, index):  # type: ignore[override]
-        return self._all_clips()[index]
-
-    def __iter__(self) -> Iterator[Clip]:
-        return iter(self._all_clips())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, ClipTable):
-            other = other._all_clips()
-        return isinstance(other, (tuple, list)) and self._all_clips() == tuple(other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"ClipTable({len(self)} clips)"
-
-
 def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> ClipTable | None:
     """All clips of a valid file, or ``None`` when any rule fails (or pyarrow cannot parse)."""
     import pyarrow as pa
@@ -351,7 +253,8 @@ def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> Clip
         columns = {name: table.column(name).combine_chunks() for name in ANNOTATION_COLUMNS}
     except (pa.ArrowInvalid, KeyError, OSError):
         return None
-    if table.num_rows == 0:
+    names = table.column_names
+    if table.num_rows == 0 or any(names.count(name) > 1 for name in ANNOTATION_COLUMNS):
         return None
     video_ids = columns["video_id"]
     labels = pc.index_in(columns["label"], value_set=pa.array(list(class_names), pa.string()))
@@ -388,88 +291,86 @@ def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> Clip
     )
 
 
+@dataclass(slots=True)
+class _ClipRows:
+    """What the row-by-row reader knows of one clip so far."""
+
+    first_line: int
+    meta: tuple[bool, ...]
+    label_lines: dict[int, int] = field(default_factory=dict)  # class index -> line, file order
+    modalities: list[int] = field(default_factory=list)
+
+
 def _read_annotations_by_row(path: Path, class_names: Sequence[str]) -> list[Clip]:
     """Row-by-row reader that stops at the first problem with its line number."""
     class_index = {name: i for i, name in enumerate(class_names)}
-    rows = _read_rows(path)
-    position, width = _header(path, rows, ANNOTATION_COLUMNS)
+    rows = _csv_rows(path)
+    line, position, width = _header(path, rows, ANNOTATION_COLUMNS)
     pick = operator.itemgetter(*(position[name] for name in ANNOTATION_COLUMNS))
-
-    # video_id -> [first line, meta flags, label ids, modality ids, line of each label]
-    clips: dict[str, list] = {}
-    try:
-        for row in rows:
-            if not row:
-                continue
-            line = rows.line_num
-            if len(row) != width:
-                raise AnnotationError(
-                    path, line, f"expected {width} fields, got {len(row)}: {','.join(row)!r}"
-                )
-            video_id, label, modality, music, image, voice = pick(row)
-            meta = _META.get((music, image, voice))
-            if meta is None:
-                raise AnnotationError(path, line, _bad_flag((music, image, voice)))
-
-            clip = clips.get(video_id)
-            if clip is None:
-                if _VIDEO_ID.fullmatch(video_id) is None:
-                    raise AnnotationError(
-                        path,
-                        line,
-                        f"malformed video_id {video_id!r} "
-                        "(expected <youtube id>_<6-digit start second>, e.g. abcdefghijk_000030)",
-                    )
-                clip = clips[video_id] = [line, meta, [], [], []]
-            elif clip[1] != meta:
-                raise AnnotationError(
-                    path,
-                    line,
-                    f"meta flags of clip {video_id!r} disagree: {_describe(meta)} here but "
-                    f"{_describe(clip[1])} at line {clip[0]}",
-                )
-
-            label_id = class_index.get(label)
-            if label_id is None:
-                raise AnnotationError(
-                    path, line, f"class name {label!r} is not in classes.csv (clip {video_id!r})"
-                )
-            modality_id = _MODALITY_INDEX.get(modality)
-            if modality_id is None:
-                raise AnnotationError(
-                    path,
-                    line,
-                    f"unknown modality code {modality!r} (expected one of "
-                    f"{', '.join(MODALITY_NAMES)})",
-                )
-            label_ids = clip[2]
-            if label_id in label_ids:
-                first = clip[4][label_ids.index(label_id)]
-                raise AnnotationError(
-                    path,
-                    line,
-                    f"duplicate label {label!r} for clip {video_id!r} (first at line {first})",
-                )
-            label_ids.append(label_id)
-            clip[3].append(modality_id)
-            clip[4].append(line)
-    except csv.Error as error:
-        raise AnnotationError(path, rows.line_num, f"bad CSV syntax: {error}") from None
-
+    clips: dict[str, _ClipRows] = {}
+    for line, row in rows:
+        if not row:
+            continue
+        if len(row) != width:  # too few fields as much as too many: a shifted row
+            raise AnnotationError(
+                path, line, f"expected {width} fields, got {len(row)}: {','.join(row)!r}"
+            )
+        video_id, label, modality, *flags = pick(row)
+        meta = _META.get(tuple(flags))
+        if meta is None:
+            raise AnnotationError(path, line, _bad_flag(flags))
+        clip = _clip_rows(clips, video_id, meta, path, line)
+        label_id = class_index.get(label)
+        if label_id is None:
+            raise AnnotationError(
+                path, line, f"class name {label!r} is not in classes.csv (clip {video_id!r})"
+            )
+        modality_id = _MODALITY_INDEX.get(modality)
+        if modality_id is None:
+            raise AnnotationError(
+                path,
+                line,
+                f"unknown modality code {modality!r} (expected one of {', '.join(MODALITY_NAMES)})",
+            )
+        if label_id in clip.label_lines:
+            raise AnnotationError(
+                path,
+                line,
+                f"duplicate label {label!r} for clip {video_id!r} "
+                f"(first at line {clip.label_lines[label_id]})",
+            )
+        clip.label_lines[label_id] = line
+        clip.modalities.append(modality_id)
     if not clips:
-        raise AnnotationError(path, rows.line_num, "no annotation rows after the header")
-
+        raise AnnotationError(path, line, "no annotation rows after the header")
     return [
-        Clip(
-            video_id,
-            video_id[:-7],
-            int(video_id[-6:]),
-            tuple(labels),
-            tuple(modalities),
-            *meta,
-        )
-        for video_id, (_line, meta, labels, modalities, _lines) in clips.items()
+        Clip.from_video_id(video_id, list(clip.label_lines), clip.modalities, clip.meta)
+        for video_id, clip in clips.items()
     ]
+
+
+def _clip_rows(
+    clips: dict[str, _ClipRows], video_id: str, meta: tuple[bool, ...], path: Path, line: int
+) -> _ClipRows:
+    """The clip of a row, new (its ``video_id`` checked) or seen before (its flags compared)."""
+    clip = clips.get(video_id)
+    if clip is None:
+        if _VIDEO_ID.fullmatch(video_id) is None:
+            raise AnnotationError(
+                path,
+                line,
+                f"malformed video_id {video_id!r} "
+                "(expected <youtube id>_<6-digit start second>, e.g. abcdefghijk_000030)",
+            )
+        clip = clips[video_id] = _ClipRows(line, meta)
+    elif clip.meta != meta:
+        raise AnnotationError(
+            path,
+            line,
+            f"meta flags of clip {video_id!r} disagree: {_describe(meta)} here but "
+            f"{_describe(clip.meta)} at line {clip.first_line}",
+        )
+    return clip
 
 
 def _bad_flag(flags: Sequence[str]) -> str:

@@ -15,10 +15,13 @@ Sources, in priority order:
 Files from sources 2 and 3 must match the pinned sha256, else :class:`ChecksumError`.
 
 Example:
+    >>> from vggsounder_hf.core.schema import NUM_CLASSES
     >>> from vggsounder_hf.io.sources import load_release
-    >>> release = load_release("1.0")  # doctest: +SKIP
-    >>> release.files.source, len(release.clips), len(release.class_names)  # doctest: +SKIP
-    ('wheel', 15069, 309)
+    >>> release = load_release()  # the default release  # doctest: +SKIP
+    >>> release.files.source, len(release.clips)  # doctest: +SKIP
+    ('wheel', 15069)
+    >>> len(release.class_names) == NUM_CLASSES  # doctest: +SKIP
+    True
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 from vggsounder_hf.core._gc import paused_garbage_collection
-from vggsounder_hf.io.annotations import Clip, read_class_names, read_clip_table
+from vggsounder_hf.core.schema import CLASSES_FILE, DEFAULT_LABEL_RELEASE, LABEL_RELEASES
+from vggsounder_hf.io.annotations import read_class_names, read_clip_table
+from vggsounder_hf.io.clips import Clip
 
 __all__ = [
     "AUTHORS_DISTRIBUTION",
@@ -57,13 +62,16 @@ __all__ = [
     "resolve_release_files",
 ]
 
-LABEL_VERSIONS: tuple[str, ...] = ("1.0", "0.1.6")
-DEFAULT_LABEL_VERSION = "1.0"
+LABEL_VERSIONS = LABEL_RELEASES
+"""The authors' label releases: :data:`vggsounder_hf.core.schema.LABEL_RELEASES`."""
+DEFAULT_LABEL_VERSION = DEFAULT_LABEL_RELEASE
+"""The release used when none is named: :data:`vggsounder_hf.core.schema.DEFAULT_LABEL_RELEASE`."""
 
 AUTHORS_DISTRIBUTION = "vggsounder"
 """Distribution name of the authors' PyPI package (and of its importable package)."""
 AUTHORS_WHEEL_VERSION = "1.0"
-"""The wheel whose data files the pins below were computed from."""
+"""The wheel whose data files the pins below were computed from (a package version, not a label
+release)."""
 _WHEEL_DATA_DIR = "vggsounder/data"
 
 GITHUB_REPOSITORY = "Bizilizi/VGGSounder"
@@ -96,11 +104,11 @@ class ReleasePin:
 
 
 _CLASSES = PinnedFile(
-    "classes.csv", "90a5cd19345019f50d0c3540629c1f4cde33266f00c57ce0cf67cd69835993c2"
+    CLASSES_FILE, "90a5cd19345019f50d0c3540629c1f4cde33266f00c57ce0cf67cd69835993c2"
 )
 
-RELEASES: dict[str, ReleasePin] = {
-    "1.0": ReleasePin(
+_PINS: tuple[ReleasePin, ...] = (
+    ReleasePin(
         version="1.0",
         annotations=PinnedFile(
             "vggsounder+background-music.csv",
@@ -112,7 +120,7 @@ RELEASES: dict[str, ReleasePin] = {
         ),
         classes=_CLASSES,
     ),
-    "0.1.6": ReleasePin(
+    ReleasePin(
         version="0.1.6",
         annotations=PinnedFile(
             "vggsounder+background-music_0.1.6.csv",
@@ -124,8 +132,13 @@ RELEASES: dict[str, ReleasePin] = {
         ),
         classes=_CLASSES,
     ),
-}
+)
+RELEASES: dict[str, ReleasePin] = {pin.version: pin for pin in _PINS}
 """sha256 of every file, computed from the ``vggsounder==1.0`` wheel's ``vggsounder/data``."""
+if tuple(RELEASES) != LABEL_RELEASES:  # the pins are facts about the schema's releases
+    raise ImportError(
+        f"pinned releases {tuple(RELEASES)} differ from the schema's {LABEL_RELEASES}"
+    )
 
 
 class ChecksumError(ValueError):
@@ -139,7 +152,7 @@ class ChecksumError(ValueError):
             f"{AUTHORS_WHEEL_VERSION}) or pass your own files as data_path."
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.name, self.path, self.expected, self.got))
 
 
@@ -156,7 +169,7 @@ class DownloadError(OSError):
             "the release CSVs>."
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.urls, OSError(str(self))))
 
 
@@ -340,7 +353,7 @@ def parse_release(files: ReleaseFiles) -> Release:
     """Parse (and validate) the files of a release; cached per files and their hashes.
 
     Example:
-        >>> release = parse_release(resolve_release_files("1.0"))  # doctest: +SKIP
+        >>> release = parse_release(resolve_release_files())  # doctest: +SKIP
         >>> release.clips[0].video_id  # doctest: +SKIP
         '---g-f_I2yQ_000001'
     """
@@ -358,7 +371,7 @@ def load_release(
     Cached per (version, resolved paths, file hashes): a second call costs two sha256 passes.
 
     Example:
-        >>> release = load_release("1.0")  # doctest: +SKIP
+        >>> release = load_release()  # doctest: +SKIP
         >>> len(release.clips)  # doctest: +SKIP
         15069
     """
