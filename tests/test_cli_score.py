@@ -434,6 +434,33 @@ def _errors(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
             [str(tmp_path / "ok.csv"), "--radar", str(tmp_path / "r.gif")],
             "must end in .png, .svg or .pdf",
         ),
+        "radar metric without columns": (
+            [str(tmp_path / "ok.csv"), "--radar-metric", "mu"],
+            "argument --radar-metric: invalid choice: 'mu'",
+        ),
+        "unknown radar metric": (
+            [str(tmp_path / "ok.csv"), "--radar-metric", "f2"],
+            "argument --radar-metric: unknown metric 'f2'; choose from subset_accuracy",
+        ),
+        "count as a metric": (
+            [str(tmp_path / "ok.csv"), "--metrics", "f1,num_clips"],
+            "'num_clips' is a count, not a table metric",
+        ),
+        "one file for two reports": (
+            [
+                str(tmp_path / "ok.csv"),
+                "--output",
+                str(tmp_path / "t.md"),
+                "--meta-report",
+                str(tmp_path / "t.md"),
+            ],
+            "--output and --meta-report name the same file",
+        ),
+        "bad confidence": (
+            [str(tmp_path / "ok.csv"), "--confidence", "95"],
+            "expected a level between 0 and 1",
+        ),
+        "negative bootstrap": ([str(tmp_path / "ok.csv"), "--bootstrap", "-1"], "0 or more"),
     }
 
 
@@ -455,6 +482,12 @@ def _errors(tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         "push two files",
         "missing output folder",
         "bad radar extension",
+        "radar metric without columns",
+        "unknown radar metric",
+        "count as a metric",
+        "one file for two reports",
+        "bad confidence",
+        "negative bootstrap",
     ],
 )
 def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys, tmp_path, case):
@@ -466,6 +499,20 @@ def test_bad_input_is_one_line_on_stderr_with_exit_code_2(capsys, tmp_path, case
     assert err.count("\n") == 1, err
     assert problem in err
     assert "Traceback" not in err
+
+
+def test_option_choices_come_from_the_schema():
+    from vggsounder_hf.cli.score import build_parser
+    from vggsounder_hf.core import schema
+
+    actions = {action.dest: action for action in build_parser()._actions}
+    assert actions["label_version"].choices == schema.LABEL_RELEASES
+    assert actions["label_version"].default == schema.DEFAULT_LABEL_RELEASE
+    assert actions["clip_set"].default == schema.DEFAULT_CLIP_SET
+    assert actions["tie_break"].choices == schema.TIE_BREAKS
+    assert actions["radar_metric"].choices == schema.metrics_of("label_set", "ranking")
+    assert (actions["bootstrap"].default, actions["confidence"].default) == (0, 0.95)
+    assert actions["seed"].default == 0
 
 
 def test_debug_shows_the_traceback(capsys, tmp_path):
@@ -516,3 +563,172 @@ def test_push_results_uploads_the_merged_card(capsys, prediction_files, monkeypa
     assert repo_id == "me/flash"
     assert any(r.metric_name == "Hit (av)" for r in card.data.eval_results)
     assert "wrote the results into the model card of me/flash" in err
+
+
+# ------------------------------------------------------------------ one alignment, one commit
+
+
+def test_each_model_is_aligned_once_for_every_report(
+    capsys, score_file, prediction_files, monkeypatch, tmp_path
+):
+    from vggsounder_hf.core import alignment, evaluation
+    from vggsounder_hf.reports import confusion, meta, tables
+
+    calls = []
+    real_align = alignment.align
+
+    def counting_align(truth, predictions, **options):
+        calls.append(options)
+        return real_align(truth, predictions, **options)
+
+    def no_second_alignment(*args, **kwargs):
+        raise AssertionError("a model was aligned a second time")
+
+    monkeypatch.setattr(alignment, "align", counting_align)
+    for module in (evaluation, tables, meta, confusion):
+        monkeypatch.setattr(module, "align", no_second_alignment)
+    code, out, err = run(
+        capsys,
+        score_file,
+        prediction_files[3],
+        "--ks",
+        "1,3",
+        "-q",
+        "--meta-report",
+        tmp_path / "meta.json",
+        "--confused-clips",
+        tmp_path / "confused.csv",
+    )
+    assert code == 0, err
+    assert calls == [{"ks": (1, 3), "tie_break": "reference"}] * 2
+    names = [line.split("  ")[0] for line in out.splitlines()[4:]]
+    assert names == ["random-scores (k=1)", "random-scores (k=3)", "ola"]
+    meta_rows = json.loads((tmp_path / "meta.json").read_text())["rows"]
+    assert [row["name"] for row in meta_rows] == ["random-scores", "ola"]
+    confused = list(csv.DictReader((tmp_path / "confused.csv").open()))
+    assert {row["model"] for row in confused} == {"random-scores", "ola"}
+
+
+def test_outputs_are_committed_together_or_not_at_all(capsys, prediction_files, tmp_path):
+    table, meta = tmp_path / "table.md", tmp_path / "meta.md"
+    table.write_text("old table\n")
+    meta.write_text("old meta\n")
+    (tmp_path / "confused.csv").mkdir()  # the last target cannot be written
+    code, out, err = run(
+        capsys,
+        prediction_files[1],
+        "-q",
+        "--output",
+        table,
+        "--meta-report",
+        meta,
+        "--confused-clips",
+        tmp_path / "confused.csv",
+    )
+    assert code == 2 and out == ""
+    assert err.startswith("vggsounder-score: error: ") and "confused.csv" in err
+    assert table.read_text() == "old table\n"
+    assert meta.read_text() == "old meta\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "confused.csv",
+        "meta.md",
+        "table.md",
+    ]
+
+
+def test_a_failed_replace_puts_the_old_files_back(tmp_path, monkeypatch):
+    from vggsounder_hf.cli import _score_outputs
+
+    first, second, third = tmp_path / "first.txt", tmp_path / "second.txt", tmp_path / "third.txt"
+    first.write_text("old first")
+    third.write_text("old third")
+    real_replace = _score_outputs.os.replace
+
+    def failing_replace(source, target):
+        if Path(target) == third:
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_replace(source, target)
+
+    monkeypatch.setattr(_score_outputs.os, "replace", failing_replace)
+    files = [(first, b"new first"), (second, b"new second"), (third, b"new third")]
+    with pytest.raises(OSError, match="cannot write") as caught:
+        _score_outputs.commit_files(files)
+    assert caught.value.filename == str(third)
+    assert first.read_text() == "old first" and third.read_text() == "old third"
+    assert not second.exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["first.txt", "third.txt"]
+    monkeypatch.setattr(_score_outputs.os, "replace", real_replace)
+    _score_outputs.commit_files(files)
+    assert [path.read_text() for path in (first, second, third)] == [
+        "new first",
+        "new second",
+        "new third",
+    ]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "first.txt",
+        "second.txt",
+        "third.txt",
+    ]
+
+
+# ------------------------------------------------------------------ bootstrap intervals
+
+
+def _has_bootstrap() -> bool:
+    import inspect
+
+    return "bootstrap" in inspect.signature(evaluate_predictions).parameters
+
+
+def test_bootstrap_intervals_are_printed_with_their_values(capsys, score_file, truth):
+    if not _has_bootstrap():
+        pytest.skip("evaluate_predictions has no bootstrap option yet")
+    argv = [score_file, "--bootstrap", "20", "--confidence", "0.9", "--seed", "3", "-q"]
+    code, out, _ = run(capsys, *argv, "--metrics", "f1", "--columns", "a,av", "--format", "csv")
+    assert code == 0
+    (row,) = list(csv.DictReader(io.StringIO(out)))
+    expected = evaluate_predictions(
+        truth,
+        read_predictions(score_file, truth.class_names),
+        ks=(1,),
+        bootstrap=20,
+        confidence=0.9,
+        seed=3,
+    )
+    for column in ("a", "av"):
+        assert row[f"f1/{column}"] == percent(expected[f"{column}/f1@1"])
+        assert row[f"f1/{column}/ci_low"] == percent(expected[f"{column}/f1@1/ci_low"])
+        assert row[f"f1/{column}/ci_high"] == percent(expected[f"{column}/f1@1/ci_high"])
+    code, out, _ = run(capsys, *argv, "--metrics", "f1", "--columns", "a")
+    assert code == 0
+    low, high = (percent(expected[f"a/f1@1/{bound}"]) for bound in ("ci_low", "ci_high"))
+    assert f"{percent(expected['a/f1@1'])} [{low}, {high}]" in out
+    assert "[90% bootstrap interval, 20 resamples]" in out.splitlines()[0]
+
+
+def test_no_bootstrap_option_is_passed_unless_asked_for(capsys, prediction_files, monkeypatch):
+    from vggsounder_hf.core import evaluation
+    from vggsounder_hf.reports import tables
+
+    real = evaluation.evaluate_predictions
+
+    def without_bootstrap(
+        truth,
+        predictions,
+        *,
+        clip_set="default",
+        columns=("a",),
+        ks=(1,),
+        tie_break="reference",
+        modality_confusion=True,
+        per_class=False,
+    ):
+        return real(truth, predictions, clip_set=clip_set, ks=ks, tie_break=tie_break)
+
+    monkeypatch.setattr(evaluation, "evaluate_predictions", without_bootstrap)
+    monkeypatch.setattr(tables, "evaluate_predictions", without_bootstrap)
+    code, out, _ = run(capsys, prediction_files[1], "-q")
+    assert code == 0 and "gemini-1.5-pro" in out
+    code, out, err = run(capsys, prediction_files[1], "-q", "--bootstrap", "10")
+    assert code == 2 and out == ""
+    assert "--bootstrap: this installation's evaluate_predictions has no bootstrap option" in err

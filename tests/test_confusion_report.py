@@ -104,6 +104,49 @@ def test_score_models_show_their_top_1_class(truth):
     assert [row["confused_a"] for row in rows] == [True, False]
 
 
+def test_an_aligned_model_gives_the_same_rows_without_matching_again(truth, monkeypatch):
+    from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.reports import confusion
+
+    scores = ModelPredictions.from_scores(
+        {
+            "a": {"c_000001": [0.9, 0.0, 0.1], "c_000002": [0.5, 0.5, 0.1]},
+            "v": {"c_000001": [0.0, 0.2, 0.8], "c_000002": [0.1, 0.1, 0.8]},
+            "av": {"c_000001": [0.1, 0.1, 0.8], "c_000002": [0.1, 0.2, 0.7]},
+        },
+        CLASSES,
+    )
+    expected = {
+        "labels": confused_clips(truth, labels_model(), model="labels", include_all=True),
+        "scores": confused_clips(
+            truth, scores, model="scores", include_all=True, tie_break="lowest_index"
+        ),
+    }
+    aligned = {
+        "labels": align(truth, labels_model()),
+        "scores": align(truth, scores, ks=(1, 3), tie_break="lowest_index"),
+    }
+
+    def no_second_alignment(*args, **kwargs):
+        raise AssertionError("an aligned model was aligned again")
+
+    monkeypatch.setattr(confusion, "align", no_second_alignment)
+    rows = confused_clips(truth, aligned["labels"], model="labels", include_all=True)
+    assert rows == expected["labels"]
+    rows = confused_clips(truth, aligned["scores"], model="scores", include_all=True)
+    # c_000002's audio ties dog and cat: the alignment's tie break (lowest index) picks dog.
+    assert [row["pred_a"] for row in rows] == [["dog"], ["dog"]]
+    assert rows == expected["scores"]
+
+
+def test_an_aligned_model_must_belong_to_the_truth(truth, small_truth):
+    from vggsounder_hf.core.alignment import align
+
+    other = small_truth([("c_000001", ["dog"], ["AV"])], CLASSES)
+    with pytest.raises(ValueError, match="aligned to another ground truth"):
+        confused_clips(other, align(truth, labels_model()))
+
+
 def test_a_model_without_all_three_inputs_cannot_be_reported(truth):
     predictions = ModelPredictions.from_label_sets({"a": {"c_000001": ["dog"]}}, CLASSES)
     with pytest.raises(ValueError, match="needs inputs a, v and av"):

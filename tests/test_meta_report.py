@@ -148,6 +148,38 @@ def test_progress_callback_sees_every_model_and_clip_set(toy_truth):
     assert len(seen) == 2 * len(META_CLIP_SETS)
 
 
+def test_an_aligned_model_gives_the_same_table_and_is_scored_without_aligning_again(
+    toy_truth, monkeypatch
+):
+    from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.reports import meta
+
+    scores = align(toy_truth, toy_scores(), ks=(1, 2))
+    labels = align(toy_truth, toy_labels())
+    expected = meta_label_report(toy_truth, [("scores", toy_scores()), ("toy", toy_labels())])
+
+    def no_second_alignment(*args, **kwargs):
+        raise AssertionError("an aligned model was aligned again")
+
+    monkeypatch.setattr(meta, "align", no_second_alignment)
+    table = meta_label_report(toy_truth, [("scores", scores), ("toy", labels)])
+    assert render(table, "markdown") == render(expected, "markdown")
+    assert [row.values for row in table.rows] == [row.values for row in expected.rows]
+
+
+def test_an_aligned_model_must_fit_the_report(toy_truth, small_truth):
+    from vggsounder_hf.core.alignment import align
+
+    scores = align(toy_truth, toy_scores(), ks=(1,))
+    with pytest.raises(ValueError, match="scores: the model was aligned for top-k \\[1\\]"):
+        meta_label_report(toy_truth, [("scores", scores)], k=2)
+    with pytest.raises(ValueError, match="with tie break 'reference'"):
+        meta_label_report(toy_truth, [("scores", scores)], tie_break="lowest_index")
+    other = small_truth([("c_000001", ["dog"], ["AV"])], CLASSES)
+    with pytest.raises(ValueError, match="toy: the aligned model was aligned to another"):
+        meta_label_report(other, [("toy", align(toy_truth, toy_labels()))])
+
+
 # ---------------------------------------------------------------- released models vs reference
 
 

@@ -89,3 +89,42 @@ def test_missing_matplotlib_gives_an_install_hint(tmp_path, monkeypatch):
     with pytest.raises(PlotDependencyError, match=r"pip install 'vggsounder-hf\[plot\]'"):
         radar_plot([model("m", 1.0)], tmp_path / "radar.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_radar_metrics_are_the_per_column_rates_of_the_registry():
+    from vggsounder_hf.core.schema import metrics_of
+    from vggsounder_hf.reports.plots import RADAR_METRICS, radar_metric
+
+    assert metrics_of("label_set", "ranking") == RADAR_METRICS
+    assert radar_metric("hit_rate").name == "hit"
+    with pytest.raises(ValueError, match="mu has no columns"):
+        radar_metric("μ")
+    with pytest.raises(ValueError, match="unknown metric 'f2'"):
+        radar_values([model("m", 1.0)], metric="f2")
+
+
+def test_d_prime_is_plotted_as_it_is_and_label_models_are_left_out_of_ranking_metrics():
+    values = {f"{c}/d_prime": 0.5 for c in ("a", "v", "av", "a_only", "v_only")}
+    scores = ModelResult("s", "scores", {**values, "v/d_prime": -0.25})
+    with pytest.warns(UserWarning, match="m: d_prime needs scores"):
+        plotted = radar_values([scores, model("m", 1.0)], metric="dprime")
+    assert plotted == {"s": [0.5, -0.25, 0.5, 0.5, 0.5]}
+
+
+def test_infinite_values_leave_the_model_out(tmp_path):
+    values = {f"{c}/d_prime": 0.5 for c in ("a", "v", "av", "a_only", "v_only")}
+    perfect = ModelResult("perfect", "scores", {**values, "av/d_prime": float("inf")})
+    with pytest.warns(UserWarning, match="perfect: no d_prime for every column"):
+        assert radar_values([perfect], metric="d_prime") == {}
+
+
+def test_svg_of_d_prime_has_no_percent_in_the_title(tmp_path):
+    pytest.importorskip("matplotlib")
+    values = {f"{c}/d_prime": 1.5 for c in ("a", "v", "av", "a_only", "v_only")}
+    path = radar_plot(
+        [ModelResult("s", "scores", {**values, "v/d_prime": -0.5})],
+        tmp_path / "r.svg",
+        metric="d_prime",
+    )
+    text = path.read_text()
+    assert "VGGSounder d′" in text and "(%)" not in text

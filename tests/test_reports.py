@@ -264,3 +264,208 @@ def test_score_models_calls_the_core_evaluation_for_each_model():
     assert result.results == evaluate_predictions(truth, predictions)
     assert result.results["av/subset_accuracy"] == 0.75  # clips 0, 2 and 3 right, by hand
     assert (result.name, result.kind) == ("m", "labels")
+
+
+# ------------------------------------------------------------------ registry-driven tables
+
+
+def test_the_vocabulary_is_the_schemas():
+    from vggsounder_hf.core import schema
+    from vggsounder_hf.reports import tables
+
+    assert tables.METRICS is schema.RATE_METRICS
+    assert tables.MU_COLUMNS is schema.MU_PARTS
+    assert tables.MU_LABELS is schema.MU_LABELS
+    assert tables.result_key is schema.result_key
+    assert tables.parse_columns is schema.columns
+    assert tables.FORMATS is tables.OUTPUT_FORMATS
+    assert tables.OUTPUT_FORMATS == ("table", "markdown", "latex", "csv", "json")
+
+
+def test_every_rate_of_the_registry_can_be_a_group_but_counts_cannot():
+    assert parse_metrics(["mAP, dprime", "roc_auc"]) == ("map", "d_prime", "auc_roc")
+    with pytest.raises(ValueError, match="'num_clips' is a count, not a table metric"):
+        parse_metrics(["f1,num_clips"])
+    table = main_table([score_model()], metrics=["map", "d_prime"], columns=["a"])
+    assert [(column.group, column.short, column.percent) for column in table.columns] == [
+        ("mAP", "mAP", True),
+        ("d′", "d′", False),
+    ]
+
+
+def d_prime_model() -> ModelResult:
+    results = {
+        "a/map": 0.25,
+        "v/map": 0.5,
+        "a/d_prime": 1.2345,
+        "v/d_prime": float("inf"),
+        "a/auc_roc": float("nan"),
+        "v/auc_roc": 0.75,
+    }
+    return ModelResult("scores-model", "scores", results)
+
+
+def test_d_prime_is_a_plain_number_with_two_decimals_not_percent():
+    table = main_table([d_prime_model()], metrics=["map", "d_prime"], columns=["a", "v"])
+    text = render(table, "markdown")
+    assert markdown_rows(text)[2] == ["scores-model", "25.00", "50.00", "1.23", "inf"]
+    assert "values in % except d′" in text
+    csv_row = list(csv.reader(io.StringIO(render(table, "csv"))))[1]
+    assert csv_row[3:] == ["25.00", "50.00", "1.23", "inf"]
+    assert r"values in \% except d$'$" in render(table, "latex")
+    columns = json.loads(render(table, "json"))["columns"]
+    assert [column.get("unit") for column in columns] == [None, None, "number", "number"]
+
+
+def test_json_writes_nan_and_infinity_as_null():
+    table = main_table([d_prime_model()], metrics=["auc_roc", "d_prime"], columns=["a", "v"])
+    text = render(table, "json")
+    assert "NaN" not in text and "Infinity" not in text
+    row = json.loads(text)["rows"][0]
+    assert row["values"] == {
+        "auc_roc/a": None,
+        "auc_roc/v": 0.75,
+        "d_prime/a": 1.2345,
+        "d_prime/v": None,
+    }
+    assert row["results"]["v/d_prime"] is None and row["results"]["a/map"] == 0.25
+
+
+# ------------------------------------------------------------------ bootstrap intervals
+
+
+def bootstrap_model() -> ModelResult:
+    """Results as evaluate_predictions(..., bootstrap=N) gives them: bounds per rate key."""
+    results = {
+        "a/f1": 0.572,
+        "a/f1/ci_low": 0.5661,
+        "a/f1/ci_high": 0.5783,
+        "v/f1": 0.25,  # no interval for this one
+        "mu/a": 0.1,
+        "mu/a/ci_low": 0.09,
+        "mu/a/ci_high": 0.11,
+        "mu/v": 0.02,
+        "mu/v/ci_low": 0.015,
+        "mu/v/ci_high": 0.03,
+        "mu/a_and_v": 0.0,
+        "mu/a_and_v/ci_low": 0.0,
+        "mu/a_and_v/ci_high": 0.0,
+    }
+    return ModelResult("boot", "labels", results)
+
+
+def bootstrap_table():
+    return main_table([bootstrap_model(), label_model()], metrics=["f1", "mu"], columns=["a", "v"])
+
+
+def test_text_markdown_and_latex_show_intervals_in_brackets():
+    table = bootstrap_table()
+    rows = markdown_rows(render(table, "markdown"))
+    assert rows[2] == [
+        "boot",
+        "57.20 [56.61, 57.83]",
+        "25.00",
+        "10.00 [9.00, 11.00]",
+        "2.00 [1.50, 3.00]",
+        "0.00 [0.00, 0.00]",
+    ]
+    assert rows[3] == ["labels-model", "4.00", "5.00", "12.00", "13.00", "14.00"]
+    text = render(table, "table").splitlines()
+    assert text[4].startswith("boot") and "57.20 [56.61, 57.83]" in text[4]
+    assert len({len(line) for line in text[2:]}) == 1  # still aligned
+    assert r"boot & 57.20 [56.61, 57.83] & 25.00 & 10.00 [9.00, 11.00]" in render(table, "latex")
+
+
+def test_csv_and_json_get_the_bounds_as_separate_fields():
+    table = bootstrap_table()
+    rows = list(csv.DictReader(io.StringIO(render(table, "csv"))))
+    assert list(rows[0]) == [
+        "model",
+        "kind",
+        "k",
+        "f1/a",
+        "f1/a/ci_low",
+        "f1/a/ci_high",
+        "f1/v",
+        "mu/a",
+        "mu/a/ci_low",
+        "mu/a/ci_high",
+        "mu/v",
+        "mu/v/ci_low",
+        "mu/v/ci_high",
+        "mu/a_and_v",
+        "mu/a_and_v/ci_low",
+        "mu/a_and_v/ci_high",
+    ]
+    assert (rows[0]["f1/a"], rows[0]["f1/a/ci_low"], rows[0]["f1/a/ci_high"]) == (
+        "57.20",
+        "56.61",
+        "57.83",
+    )
+    assert (rows[1]["f1/a"], rows[1]["f1/a/ci_low"], rows[1]["f1/a/ci_high"]) == ("4.00", "", "")
+    values = [row["values"] for row in json.loads(render(table, "json"))["rows"]]
+    assert values[0]["f1/a/ci_low"] == 0.5661 and values[0]["mu/v/ci_high"] == 0.03
+    assert "f1/v/ci_low" not in values[0]
+    assert set(values[1]) == {"f1/a", "f1/v", "mu/a", "mu/v", "mu/a_and_v"}
+
+
+def test_score_model_intervals_are_read_at_each_k():
+    results = {"a/f1@1": 0.1, "a/f1@1/ci_low": 0.05, "a/f1@1/ci_high": 0.15, "a/f1@3": 0.3}
+    table = main_table(
+        [ModelResult("s", "scores", results)], metrics=["f1"], columns=["a"], ks=[1, 3]
+    )
+    assert [row.intervals for row in table.rows] == [((0.05, 0.15),), ()]
+
+
+def test_no_interval_leaves_every_output_as_before():
+    table = main_table([label_model()])
+    assert all(row.intervals == () for row in table.rows)
+    assert "ci_low" not in render(table, "csv") and "ci_low" not in render(table, "json")
+    assert "[" not in render(table, "markdown").split("\n", 1)[1]
+
+
+# ------------------------------------------------------------------ one alignment per model
+
+
+def toy_truth_and_scores():
+    classes = ("dog", "cat", "bird")
+    ids = [f"x_{i:06d}" for i in range(6)]
+    truth = GroundTruth.from_rows(
+        [
+            {
+                "video_id": video_id,
+                "labels": [i % 3],
+                "modalities": ["AV"],
+                "background_music": False,
+                "static_image": False,
+                "voice_over": False,
+            }
+            for i, video_id in enumerate(ids)
+        ],
+        classes,
+    )
+    scores = {
+        modality: {
+            video_id: [(i * 7 + j * 3 + shift) % 5 / 4 for j in range(3)]
+            for i, video_id in enumerate(ids)
+        }
+        for shift, modality in enumerate(("a", "v", "av"))
+    }
+    return truth, ModelPredictions.from_scores(scores, classes)
+
+
+def test_score_models_keeps_each_alignment_and_scores_aligned_models_as_they_are():
+    from vggsounder_hf.core.alignment import align
+
+    truth, predictions = toy_truth_and_scores()
+    columns = ("a", "v", "av")  # the only columns with labels (every label is AV)
+    (result,) = score_models(truth, [("s", predictions)], ks=[1, 2], columns=columns)
+    assert result.aligned is not None and result.aligned.ks == (1, 2)
+    assert result.results == evaluate_predictions(truth, predictions, ks=(1, 2), columns=columns)
+    (again,) = score_models(truth, [("s", result.aligned)], ks=[2], columns=columns)
+    assert again.aligned is result.aligned and again.results == result.results
+    with pytest.raises(ValueError, match=r"s: the model was aligned for top-k \[1\], not \[2\]"):
+        score_models(truth, [("s", align(truth, predictions, ks=(1,)))], ks=[1, 2])
+    other_truth, _ = toy_truth_and_scores()
+    with pytest.raises(ValueError, match="aligned to another ground truth"):
+        score_models(other_truth, [("s", result.aligned)])

@@ -51,11 +51,17 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.core import functional
-from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, ClipSet
+from vggsounder_hf.core.alignment import AlignedModel, align
+from vggsounder_hf.core.clip_sets import ClipSet
 from vggsounder_hf.core.evaluation import modality_confusion_per_clip
-from vggsounder_hf.core.ground_truth import MODALITY_NAMES, GroundTruth
-from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import (
+    DEFAULT_CLIP_SET,
+    INPUT_MODALITIES,
+    MODALITY_NAMES,
+    TieBreak,
+)
 from vggsounder_hf.io.atomic import write_atomic
 
 __all__ = [
@@ -88,35 +94,42 @@ _SEPARATOR = " | "
 
 def confused_clips(
     truth: GroundTruth,
-    predictions: ModelPredictions,
+    predictions: ModelPredictions | AlignedModel,
     *,
     model: str | None = None,
     clip_set: ClipSet = DEFAULT_CLIP_SET,
-    tie_break: functional.TieBreak = "reference",
+    tie_break: TieBreak = "reference",
     include_all: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows for the clips where the model is confused (or every μ clip with ``include_all``).
 
+    Args:
+        truth: The ground truth.
+        predictions: The model's predictions, or the model already aligned to ``truth``
+            (:func:`~vggsounder_hf.core.alignment.align`; ``tie_break`` is then its own).
+        model: Name in the ``model`` field (default: the predictions' source).
+        clip_set: The clips μ is computed over.
+        tie_break: How the top-1 class of score models is chosen among tied scores.
+        include_all: List every clip μ is computed over, not only the confused ones.
+
     Raises:
-        ValueError: The model lacks one of the inputs ``a``, ``v``, ``av``.
+        ValueError: The model lacks one of the inputs ``a``, ``v``, ``av``, or was aligned to
+            another ground truth.
     """
-    per_clip = modality_confusion_per_clip(
-        truth, predictions, clip_set=clip_set, tie_break=tie_break
-    )
+    aligned = _aligned(truth, predictions, tie_break)
+    per_clip = modality_confusion_per_clip(truth, aligned, clip_set=clip_set)
     confused = per_clip["confused_a"] | per_clip["confused_v"]
     keep = np.ones_like(confused) if include_all else confused
-    video_ids = per_clip["video_id"][keep]
-    selected = truth.select(clip_set)
-    codes = selected.modality_codes[selected.row_of(video_ids)]
+    clip_indices = aligned.confusion_clips(clip_set)[keep]
+    codes = truth.modality_codes[clip_indices]
     names = np.asarray(truth.class_names, dtype=object)
     predicted = {
-        modality: _predicted_names(predictions, modality, video_ids, tie_break)
-        for modality in INPUT_MODALITIES
+        modality: _predicted_names(aligned, modality, clip_indices) for modality in INPUT_MODALITIES
     }
-    name = model if model is not None else predictions.source
+    name = model if model is not None else aligned.source
     rows = []
     flags = {key: per_clip[key][keep].tolist() for key in CONFUSION_FIELDS[2:8]}
-    for position, video_id in enumerate(video_ids.tolist()):
+    for position, video_id in enumerate(truth.video_ids[clip_indices].tolist()):
         labels = np.flatnonzero(codes[position] >= 0)
         row: dict[str, Any] = {"model": name, "video_id": video_id}
         row.update({key: bool(values[position]) for key, values in flags.items()})
@@ -128,27 +141,30 @@ def confused_clips(
     return rows
 
 
+def _aligned(
+    truth: GroundTruth, predictions: ModelPredictions | AlignedModel, tie_break: TieBreak
+) -> AlignedModel:
+    if not isinstance(predictions, AlignedModel):
+        return align(truth, predictions, ks=(1,), tie_break=tie_break)
+    if predictions.truth is not truth:
+        raise ValueError("the aligned model was aligned to another ground truth")
+    return predictions
+
+
 def _predicted_names(
-    predictions: ModelPredictions, modality: str, video_ids: np.ndarray, tie_break: str
+    model: AlignedModel, modality: str, clip_indices: np.ndarray
 ) -> list[list[str]]:
-    """Predicted class names per clip (top-1 for scores); ``[]`` for clips without one."""
-    given = predictions[modality]
-    row_of = {video_id: row for row, video_id in enumerate(given.video_ids.tolist())}
-    rows = np.fromiter((row_of.get(v, -1) for v in video_ids.tolist()), np.int64, len(video_ids))
-    present = rows >= 0
-    names = predictions.class_names
-    result: list[list[str]] = [[] for _ in range(len(video_ids))]
-    if not present.any():
-        return result
-    if predictions.kind == "scores":
-        top = functional.top_k_ranking(given.matrix[rows[present]], 1, tie_break)[:, 0]
-        for position, index in zip(np.flatnonzero(present).tolist(), top.tolist(), strict=True):
-            result[position] = [names[index]]
-        return result
-    matrix = given.matrix[rows[present]]
-    for position, labels in zip(np.flatnonzero(present).tolist(), matrix, strict=True):
-        result[position] = [names[index] for index in np.flatnonzero(labels)]
-    return result
+    """Predicted class names per clip (the top-1 class for scores; every μ clip of a score
+    model has scores for all three inputs); ``[]`` for a clip without a prediction."""
+    given = model.inputs[modality]
+    names = model.truth.class_names
+    if model.kind == "scores":
+        top = given.ranking[given.rows[clip_indices], 0]
+        return [[names[index]] for index in top.tolist()]
+    return [
+        [names[index] for index in np.flatnonzero(labels)]
+        for labels in given.predicted[clip_indices]
+    ]
 
 
 def render_confusion_report(

@@ -1,8 +1,9 @@
 """The meta-label analysis in the layout of the paper's Table 3.
 
-Every number is an :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` result on a
-named clip set of :mod:`vggsounder_hf.core.clip_sets`. All clip sets here filter the **full**
-release (every clip, with and without background music), not the default set:
+Every number is a :func:`~vggsounder_hf.core.evaluation.score` result on a named clip set
+of :mod:`vggsounder_hf.core.clip_sets`, each model aligned once for all of them. All clip
+sets here filter the **full** release (every clip, with and without background music), not
+the default set:
 
 ======================  =========================================  ==========================
 group                   value                                      columns
@@ -32,12 +33,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.functional import TieBreak
+from vggsounder_hf.core.alignment import AlignedModel, align
+from vggsounder_hf.core.evaluation import score
 from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import TieBreak, result_key
 from vggsounder_hf.core.schema import column as column_spec
-from vggsounder_hf.reports.tables import ReportColumn, ReportRow, ReportTable, result_key
+from vggsounder_hf.reports.render import ReportColumn, ReportRow, ReportTable
 
 __all__ = [
     "META_CLIP_SETS",
@@ -128,7 +130,7 @@ def meta_columns() -> tuple[ReportColumn, ...]:
 
 def meta_label_report(
     truth: GroundTruth,
-    models: Sequence[tuple[str, ModelPredictions]],
+    models: Sequence[tuple[str, ModelPredictions | AlignedModel]],
     *,
     k: int = 1,
     tie_break: TieBreak = "reference",
@@ -137,51 +139,52 @@ def meta_label_report(
 ) -> ReportTable:
     """Table 3 for each model.
 
+    Each model is aligned to ``truth`` once (:func:`~vggsounder_hf.core.alignment.align`)
+    and scored on every clip set by :func:`~vggsounder_hf.core.evaluation.score`.
+
     Args:
         truth: The ground truth of the **full** release (every clip); the clip sets select
             from it.
-        models: ``(name, predictions)`` pairs, in row order.
+        models: ``(name, predictions)`` pairs, in row order; the predictions may be a model
+            already aligned to ``truth`` (for score models at ``k``, with ``tie_break``).
         k: Top-k for score models.
-        tie_break: Passed to :func:`evaluate_predictions`.
+        tie_break: How top-k treats tied scores (see :func:`~vggsounder_hf.core.alignment.align`).
         metadata: Extra metadata for the caption and JSON (for example the label version).
         progress: Optional callable wrapping an iterable of ``(model, clip set)`` pairs,
             for example ``functools.partial(tqdm, desc="meta-label report")``.
 
     Returns:
-        A :class:`~vggsounder_hf.reports.tables.ReportTable`; render it with
-        :func:`vggsounder_hf.reports.tables.render`. Each row's details hold every clip set's
+        A :class:`~vggsounder_hf.reports.render.ReportTable`; render it with
+        :func:`vggsounder_hf.reports.render.render`. Each row's details hold every clip set's
         full results for JSON.
+
+    Raises:
+        ValueError: An aligned model aligned to another truth, without ``k`` or with
+            another ``tie_break``.
     """
+    aligned = [(name, _aligned(truth, name, model, k, tie_break)) for name, model in models]
     needed_columns = tuple(
         dict.fromkeys(column for comparison in META_COMPARISONS for column in comparison.columns)
     )
-    tasks = [
-        (name, predictions, clip_set) for name, predictions in models for clip_set in META_CLIP_SETS
-    ]
+    tasks = [(name, model, clip_set) for name, model in aligned for clip_set in META_CLIP_SETS]
     iterator = tasks if progress is None else progress(tasks)
     by_model: dict[str, dict[str, Mapping[str, Any]]] = {}
-    for name, predictions, clip_set in iterator:
-        by_model.setdefault(name, {})[clip_set] = evaluate_predictions(
-            truth,
-            predictions,
-            clip_set=clip_set,
-            columns=needed_columns,
-            ks=(k,) if predictions.kind == "scores" else (1,),
-            tie_break=tie_break,
-            modality_confusion=False,
+    for name, model, clip_set in iterator:
+        by_model.setdefault(name, {})[clip_set] = score(
+            model, clip_set, columns=needed_columns, modality_confusion=False
         )
     rows = []
-    for name, predictions in models:
+    for name, model in aligned:
         results = by_model.get(name, {})
         values: list[float | None] = []
         for comparison in META_COMPARISONS:
             for column in comparison.columns:
-                values.append(_value(comparison, column, results, predictions.kind, k))
-        details = {"model": name, "source": predictions.source, "results_by_clip_set": results}
-        row_k = k if predictions.kind == "scores" else None
-        rows.append(ReportRow(name, predictions.kind, row_k, tuple(values), details))
+                values.append(_value(comparison, column, results, model.kind, k))
+        details = {"model": name, "source": model.source, "results_by_clip_set": results}
+        row_k = k if model.kind == "scores" else None
+        rows.append(ReportRow(name, model.kind, row_k, tuple(values), details))
     info = dict(metadata or {})
-    info["clip_sets"] = {clip_set: len(truth.select(clip_set)) for clip_set in META_CLIP_SETS}
+    info["clip_sets"] = {clip_set: int(truth.mask(clip_set).sum()) for clip_set in META_CLIP_SETS}
     info["ks"] = [k]
     info["tie_break"] = tie_break
     notes = (
@@ -189,6 +192,25 @@ def meta_label_report(
         "every clip minus F1 on clips with no meta label; all sets over the full release.",
     )
     return ReportTable("VGGSounder meta-label analysis", meta_columns(), tuple(rows), info, notes)
+
+
+def _aligned(
+    truth: GroundTruth,
+    name: str,
+    model: ModelPredictions | AlignedModel,
+    k: int,
+    tie_break: TieBreak,
+) -> AlignedModel:
+    if not isinstance(model, AlignedModel):
+        return align(truth, model, ks=(k,), tie_break=tie_break)
+    if model.truth is not truth:
+        raise ValueError(f"{name}: the aligned model was aligned to another ground truth")
+    if model.kind == "scores" and (k not in model.ks or model.tie_break != tie_break):
+        raise ValueError(
+            f"{name}: the model was aligned for top-k {list(model.ks)} with tie break "
+            f"{model.tie_break!r}; the report needs k={k} with {tie_break!r}"
+        )
+    return model
 
 
 def _value(

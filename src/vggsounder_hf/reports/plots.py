@@ -15,8 +15,9 @@ axis        column       meaning
 
 The paper draws one small radar per model with the axes A, V and AV; this plot puts all
 models on one chart and adds the two "only" columns. The metric defaults to ``hit``
-(``hit@k`` for score models, ``k=1``); any label-set metric can be chosen. Values are in
-percent.
+(``hit@k`` for score models, ``k=1``); any rate with columns of the metric registry
+(:data:`RADAR_METRICS`: the label-set metrics, and the ranking metrics of score models) can
+be chosen. Rates are in percent; d′ is plotted as it is.
 
 matplotlib is an optional dependency (``pip install 'vggsounder-hf[plot]'``); it is
 imported only when a plot is drawn, and drawn with the non-interactive Agg canvas (no
@@ -32,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+import io
 import math
 import os
 import warnings
@@ -39,10 +41,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.io.atomic import atomic_path
-from vggsounder_hf.reports.tables import ModelResult, parse_metrics, result_key
+from vggsounder_hf.core.schema import Metric, metric, metrics_of, result_key
+from vggsounder_hf.io.atomic import write_atomic
+from vggsounder_hf.reports.tables import ModelResult
 
-__all__ = ["PLOT_FORMATS", "RADAR_AXES", "PlotDependencyError", "radar_plot", "radar_values"]
+__all__ = [
+    "PLOT_FORMATS",
+    "RADAR_AXES",
+    "RADAR_METRICS",
+    "PlotDependencyError",
+    "plot_format",
+    "radar_metric",
+    "radar_plot",
+    "radar_values",
+    "render_radar",
+]
 
 RADAR_AXES: tuple[tuple[str, str], ...] = (
     ("av", "av(AV)"),
@@ -52,6 +65,8 @@ RADAR_AXES: tuple[tuple[str, str], ...] = (
     ("a", "a(A)"),
 )
 PLOT_FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+RADAR_METRICS: tuple[str, ...] = metrics_of("label_set", "ranking")
+"""Metrics the radar can show: the rates that have a value per column (not μ, not counts)."""
 
 
 class PlotDependencyError(ImportError):
@@ -61,27 +76,58 @@ class PlotDependencyError(ImportError):
 def radar_values(
     models: Sequence[ModelResult], *, metric: str = "hit", k: int = 1
 ) -> dict[str, list[float]]:
-    """Per model the axis values in percent (order of :data:`RADAR_AXES`).
+    """Per model the axis values (order of :data:`RADAR_AXES`), in percent for rates.
 
-    Models without a value on every axis (a missing input) are left out with a warning.
+    Models without a finite value on every axis (a missing input, a ranking metric of a
+    label-set model) are left out with a warning.
+
+    Raises:
+        ValueError: Not a metric with columns (μ, counts).
     """
-    (metric,) = parse_metrics([metric])
-    if metric == "mu":
-        raise ValueError("the radar plot shows per-column metrics; μ has no columns")
+    entry = radar_metric(metric)
+    scale = 100.0 if entry.percent else 1.0
     values: dict[str, list[float]] = {}
     for model in models:
-        row = [
-            model.results.get(result_key(metric, column, model.kind, k)) for column, _ in RADAR_AXES
-        ]
-        if any(value is None for value in row):
+        if not entry.applies_to(model.kind):
             warnings.warn(
-                f"{model.name}: no {metric} for every column (missing input?); left out of the "
-                "radar plot",
+                f"{model.name}: {entry.name} needs scores; left out of the radar plot", stacklevel=2
+            )
+            continue
+        row = [
+            model.results.get(result_key(entry.name, column, model.kind, k))
+            for column, _ in RADAR_AXES
+        ]
+        if any(value is None or not math.isfinite(value) for value in row):
+            warnings.warn(
+                f"{model.name}: no {entry.name} for every column (missing input?); left out of "
+                "the radar plot",
                 stacklevel=2,
             )
             continue
-        values[model.name] = [100.0 * float(value) for value in row]
+        values[model.name] = [scale * float(value) for value in row]
     return values
+
+
+def radar_metric(name: str) -> Metric:
+    """The registry row of a metric the radar can show: a rate with columns
+    (:data:`RADAR_METRICS`), named by its name or an alias.
+
+    Example:
+        >>> radar_metric("hit_rate").name
+        'hit'
+    """
+    try:
+        entry = metric(name)
+    except ValueError:
+        raise ValueError(
+            f"unknown metric {name!r}; the radar plot shows one of {', '.join(RADAR_METRICS)}"
+        ) from None
+    if entry.name not in RADAR_METRICS:
+        raise ValueError(
+            f"the radar plot shows a per-column rate ({', '.join(RADAR_METRICS)}); "
+            f"{entry.name} has no columns"
+        )
+    return entry
 
 
 def _matplotlib() -> tuple[Any, Any]:
@@ -105,14 +151,14 @@ def radar_plot(
     format: str | None = None,
     dpi: int = 150,
 ) -> Path:
-    """Draw the radar plot of ``models`` and write it to ``path``.
+    """Draw the radar plot of ``models`` and write it to ``path`` (atomically).
 
     Args:
         models: Results (for example from :func:`vggsounder_hf.reports.tables.score_models`).
         path: Output file; the format comes from its extension unless ``format`` is given.
         metric: Metric per axis (default ``hit``).
         k: Top-k for score models.
-        title: Figure title (default: the metric's name).
+        title: Figure title (default: the metric's title).
         format: ``png``, ``svg`` or ``pdf``.
         dpi: Resolution of PNG output.
 
@@ -120,10 +166,39 @@ def radar_plot(
         PlotDependencyError: matplotlib is missing.
         ValueError: Unknown format or metric, or no model has all five values.
     """
+    data = render_radar(
+        models, format=plot_format(path, format), metric=metric, k=k, title=title, dpi=dpi
+    )
+    return write_atomic(path, data)
+
+
+def plot_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+    """``format``, or the plot format of ``path``'s extension.
+
+    Raises:
+        ValueError: Not one of :data:`PLOT_FORMATS`.
+    """
     chosen = (format or Path(path).suffix.lstrip(".")).lower()
     if chosen not in PLOT_FORMATS:
         raise ValueError(f"{path}: plot format must be one of {', '.join(PLOT_FORMATS)}")
-    values = radar_values(models, metric=metric, k=k)
+    return chosen
+
+
+def render_radar(
+    models: Sequence[ModelResult],
+    *,
+    format: str = "png",
+    metric: str = "hit",
+    k: int = 1,
+    title: str | None = None,
+    dpi: int = 150,
+) -> bytes:
+    """The radar plot as the bytes of a ``png``, ``svg`` or ``pdf`` file (see
+    :func:`radar_plot`, which writes them)."""
+    if format not in PLOT_FORMATS:
+        raise ValueError(f"plot format must be one of {', '.join(PLOT_FORMATS)}, got {format!r}")
+    entry = radar_metric(metric)
+    values = radar_values(models, metric=entry.name, k=k)
     if not values:
         raise ValueError("no model has predictions for all three inputs a, v and av to plot")
     figure_class, canvas_class = _matplotlib()
@@ -133,8 +208,6 @@ def radar_plot(
     axes.set_theta_offset(math.pi / 2)
     axes.set_theta_direction(-1)
     angles = [2 * math.pi * index / len(RADAR_AXES) for index in range(len(RADAR_AXES))]
-    highest = max(max(row) for row in values.values())
-    upper = min(100.0, max(20.0, 20.0 * math.ceil(highest / 20.0)))
     colors = [f"C{index % 10}" for index in range(len(values))]
     for (name, row), color in zip(values.items(), colors, strict=True):
         closed_angles = [*angles, angles[0]]
@@ -143,15 +216,25 @@ def radar_plot(
         axes.fill(closed_angles, closed_values, color=color, alpha=0.12)
     axes.set_xticks(angles)
     axes.set_xticklabels([label for _, label in RADAR_AXES], fontsize=11)
-    axes.set_ylim(0, upper)
-    ticks = [upper * fraction for fraction in (0.25, 0.5, 0.75, 1.0)]
+    lower, upper = _limits([value for row in values.values() for value in row], entry.percent)
+    axes.set_ylim(lower, upper)
+    ticks = [lower + (upper - lower) * fraction for fraction in (0.25, 0.5, 0.75, 1.0)]
     axes.set_yticks(ticks)
     axes.set_yticklabels([f"{tick:g}" for tick in ticks], fontsize=8, color="0.4")
     axes.set_rlabel_position(180 / len(RADAR_AXES))  # between the first two axes
     axes.grid(color="0.8", linewidth=0.8)
-    shown = "hit rate" if metric in ("hit", "hit_rate") else metric.replace("_", " ")
-    axes.set_title(title or f"VGGSounder {shown} (%)", pad=18)
+    unit = " (%)" if entry.percent else ""
+    axes.set_title(title or f"VGGSounder {entry.title}{unit}", pad=18)
     axes.legend(loc="upper left", bbox_to_anchor=(1.08, 1.0), frameon=False, fontsize=9)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, format=chosen, dpi=dpi, facecolor="white")
-    return Path(path)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=format, dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def _limits(values: Sequence[float], percent: bool) -> tuple[float, float]:
+    """The radii of the centre and the outer ring: 0 and a multiple of 20 % for rates;
+    whole numbers around the values otherwise (d′ may be negative)."""
+    if percent:
+        return 0.0, min(100.0, max(20.0, 20.0 * math.ceil(max(values) / 20.0)))
+    lower = min(0.0, float(math.floor(min(values))))
+    return lower, max(lower + 1.0, float(math.ceil(max(values))))

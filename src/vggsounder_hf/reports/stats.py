@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
+from vggsounder_hf.core.schema import META_LABELS, MODALITY_NAMES
 from vggsounder_hf.io.sources import Release
 
 __all__ = ["ReleaseStats", "release_stats"]

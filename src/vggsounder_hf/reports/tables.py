@@ -1,5 +1,6 @@
-"""The paper's main results table, built from :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`
-results, and renderers for the terminal, Markdown, LaTeX, CSV and JSON.
+"""The paper's main results table, built from the results of
+:func:`~vggsounder_hf.core.evaluation.evaluate_predictions`; rendered by
+:mod:`vggsounder_hf.reports.render` (text, Markdown, LaTeX, CSV, JSON).
 
 The default layout is the one of the paper's main table, one row per model:
 
@@ -12,13 +13,16 @@ Hit ↑                  a, v, av                               ``<col>/hit``
 μ ↓                    A, V, A∩V                              ``mu/a``, ``mu/v``, ``mu/a_and_v``
 =====================  =====================================  ==================
 
-Values are shown in percent with two decimals. Score models are shown at one top-``k``
-(``<metric>@<k>``; default ``k=1``, the paper's choice); with several ``ks`` a score
-model gets one row per ``k``. ``auc_roc``/``auc_pr`` and μ do not depend on ``k`` (μ uses
-top-1, as the reference). A value the model does not have (an input it lacks, AUC of a
-label-set model) is shown as ``–``.
+Any rate of the metric registry (:data:`vggsounder_hf.core.schema.RATE_METRICS`) can be a
+group; titles, arrows and units come from the registry. Rates are shown in percent with two
+decimals, d′ as a plain number. Score models are shown at one top-``k`` (``<metric>@<k>``;
+default ``k=1``, the paper's choice); with several ``ks`` a score model gets one row per
+``k``. Ranking metrics and μ do not depend on ``k`` (μ uses top-1, as the reference). A value
+the model does not have (an input it lacks, AUC of a label-set model) is shown as ``–``.
+Bootstrap intervals in the results (``<key>/ci_low``, ``<key>/ci_high``) are shown with
+their value.
 
-This module only arranges and formats numbers; every number comes from
+This module only arranges numbers; every number comes from
 :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`.
 
 Example:
@@ -30,73 +34,79 @@ Example:
 
 from __future__ import annotations
 
-import csv
-import io
-import json
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from vggsounder_hf.core.alignment import AlignedModel, align
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.functional import TieBreak
-from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
-from vggsounder_hf.core.schema import LABEL_SET_METRICS
-from vggsounder_hf.core.schema import column as column_spec
+from vggsounder_hf.core.schema import (
+    BOUNDS,
+    COLUMNS,
+    DEFAULT_CLIP_SET,
+    MU_LABELS,
+    MU_PARTS,
+    RATE_METRICS,
+    ResultKey,
+    TieBreak,
+    column,
+    metric,
+    result_key,
+    split_list,
+)
+from vggsounder_hf.core.schema import columns as parse_columns
+from vggsounder_hf.reports.render import (
+    FORMATS,
+    OUTPUT_FORMATS,
+    ReportColumn,
+    ReportRow,
+    ReportTable,
+    caption,
+    format_percent,
+    format_value,
+    latex_escape,
+    render,
+)
 
 __all__ = [
     "FORMATS",
     "MAIN_LAYOUT",
     "METRICS",
     "MU_COLUMNS",
+    "MU_LABELS",
+    "OUTPUT_FORMATS",
     "ModelResult",
     "ReportColumn",
     "ReportRow",
     "ReportTable",
     "caption",
     "format_percent",
+    "format_value",
     "latex_escape",
     "main_table",
     "parse_columns",
     "parse_metrics",
     "render",
+    "report_key",
     "result_key",
     "score_models",
     "table_layout",
 ]
 
-FORMATS: tuple[str, ...] = ("table", "markdown", "latex", "csv", "json")
-METRICS: tuple[str, ...] = (*LABEL_SET_METRICS, "auc_roc", "auc_pr", "mu")
-MU_COLUMNS: tuple[str, ...] = ("a", "v", "a_and_v")
+METRICS = RATE_METRICS
+"""The metrics a table can show: every rate of the registry (an alias of the schema's)."""
+MU_COLUMNS = MU_PARTS
+"""The columns of the μ group (an alias of the schema's :data:`MU_PARTS`)."""
 MAIN_LAYOUT: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("subset_accuracy", ("a", "v", "av")),
     ("f1", COLUMNS),
     ("hit", ("a", "v", "av")),
-    ("mu", MU_COLUMNS),
+    ("mu", MU_PARTS),
 )
-METRIC_ALIASES: dict[str, str] = {
-    "accuracy": "subset_accuracy",
-    "acc": "subset_accuracy",
-    "hit_rate": "hit",
-    "modality_confusion": "mu",
-    "μ": "mu",
-}
-GROUP_NAMES: dict[str, str] = {
-    "subset_accuracy": "Subset accuracy",
-    "f1": "F1",
-    "f1_macro": "Macro F1",
-    "precision": "Precision",
-    "recall": "Recall",
-    "jaccard": "Jaccard",
-    "hit": "Hit",
-    "auc_roc": "AUC-ROC",
-    "auc_pr": "AUC-PR",
-    "mu": "μ",
-}
-SHORT_GROUP_NAMES: dict[str, str] = {**GROUP_NAMES, "subset_accuracy": "Acc.", "f1_macro": "F1m"}
-MU_LABELS: dict[str, str] = {"a": "A", "v": "V", "a_and_v": "A∩V"}
-_K_FREE = frozenset({"auc_roc", "auc_pr"})
-_MISSING = "–"
+"""The paper's main table: ``(metric, columns)`` groups."""
 
 
 @dataclass(frozen=True)
@@ -108,99 +118,40 @@ class ModelResult:
         kind: ``"labels"`` or ``"scores"``.
         results: The flat results dict (fractions).
         source: Where the predictions came from (a file path), for JSON output.
+        aligned: The model aligned to the ground truth, when it was scored here (for the
+            other reports to reuse); not part of any output.
     """
 
     name: str
     kind: str
     results: Mapping[str, Any]
     source: str | None = None
+    aligned: AlignedModel | None = field(default=None, compare=False, repr=False)
 
 
-@dataclass(frozen=True)
-class ReportColumn:
-    """One column of a report.
+def parse_metrics(names: Iterable[str] | str) -> tuple[str, ...]:
+    """Registry names of the table metrics named (comma-separated items allowed; aliases
+    such as the reference's names accepted); duplicates dropped, order kept.
 
-    Attributes:
-        key: Stable identifier used as CSV header and JSON key (``"f1/a_only"``).
-        group: Header over a run of columns (``"F1"``).
-        label: The column's own header (``"a only"``).
-        better: ``"higher"``, ``"lower"`` or ``None``; shown as an arrow on the group.
-        signed: Show an explicit ``+`` on positive values (differences).
-    """
-
-    key: str
-    group: str
-    label: str
-    better: str | None = "higher"
-    signed: bool = False
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """One row: a model (at one ``k`` for score models) and its values as fractions."""
-
-    name: str
-    kind: str
-    k: int | None
-    values: tuple[float | None, ...]
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ReportTable:
-    """A report ready to render: columns, rows, a title and metadata (label version,
-    clip set, k, tie break, ...), plus free-text notes shown under the table."""
-
-    title: str
-    columns: tuple[ReportColumn, ...]
-    rows: tuple[ReportRow, ...]
-    metadata: Mapping[str, Any]
-    notes: tuple[str, ...] = ()
-
-
-def parse_metrics(names: Iterable[str]) -> tuple[str, ...]:
-    """Normalise metric names (comma-separated items allowed; reference names accepted).
+    Raises:
+        ValueError: Unknown name, a count (not a rate), or nothing selected.
 
     Example:
-        >>> parse_metrics(["accuracy,f1", "hit_rate"])
-        ('subset_accuracy', 'f1', 'hit')
+        >>> parse_metrics(["accuracy,f1", "hit_rate", "dprime"])
+        ('subset_accuracy', 'f1', 'hit', 'd_prime')
     """
     parsed: list[str] = []
-    for item in _split(names):
-        metric = METRIC_ALIASES.get(item.lower(), item.lower())
-        if metric not in METRICS:
-            raise ValueError(f"unknown metric {item!r}; choose from {', '.join(METRICS)}")
-        if metric not in parsed:
-            parsed.append(metric)
+    for item in split_list(names):
+        name = metric(item).name
+        if name not in RATE_METRICS:
+            raise ValueError(
+                f"{item!r} is a count, not a table metric; choose from {', '.join(RATE_METRICS)}"
+            )
+        if name not in parsed:
+            parsed.append(name)
     if not parsed:
         raise ValueError("no metric selected")
     return tuple(parsed)
-
-
-def parse_columns(names: Iterable[str]) -> tuple[str, ...]:
-    """Normalise column names: ``a_only``, ``a-only`` and ``"a only"`` all mean ``a only``.
-
-    Example:
-        >>> parse_columns(["a,v_only"])
-        ('a', 'v only')
-    """
-    parsed: list[str] = []
-    for item in _split(names):
-        column = item.lower().replace("_", " ").replace("-", " ")
-        column = " ".join(column.split())
-        if column not in COLUMNS:
-            raise ValueError(f"unknown column {item!r}; choose from a, v, av, a_only, v_only")
-        if column not in parsed:
-            parsed.append(column)
-    if not parsed:
-        raise ValueError("no column selected")
-    return tuple(parsed)
-
-
-def _split(names: Iterable[str]) -> list[str]:
-    if isinstance(names, str):
-        names = [names]
-    return [part.strip() for name in names for part in name.split(",") if part.strip()]
 
 
 def table_layout(
@@ -220,40 +171,57 @@ def table_layout(
     chosen = parse_metrics(metrics) if metrics else tuple(main)
     selected = parse_columns(columns) if columns else None
     layout = []
-    for metric in chosen:
-        if metric == "mu":
-            layout.append((metric, MU_COLUMNS))
+    for name in chosen:
+        if metric(name).family == "confusion":
+            layout.append((name, MU_PARTS))
         else:
-            layout.append((metric, selected or main.get(metric, COLUMNS)))
+            layout.append((name, selected or main.get(name, COLUMNS)))
     return tuple(layout)
 
 
-def result_key(metric: str, column: str, kind: str, k: int | None = None) -> str:
-    """The key of a value in an :func:`evaluate_predictions` result.
+def report_key(metric_name: str, column_name: str) -> str:
+    """The key of a table column (CSV header, JSON key): ``<metric>/<column key>``, and
+    the result key ``mu/<part>`` for μ.
 
     Example:
-        >>> result_key("f1", "a only", "labels"), result_key("hit", "av", "scores", 3)
-        ('a_only/f1', 'av/hit@3')
-        >>> result_key("mu", "a_and_v", "scores", 5)
-        'mu/a_and_v'
+        >>> report_key("f1", "a only"), report_key("mu", "a_and_v")
+        ('f1/a_only', 'mu/a_and_v')
     """
-    if metric == "mu":
-        return f"mu/{column}"
-    base = f"{column_spec(column).key}/{metric}"
-    if kind == "scores" and metric not in _K_FREE:
-        return f"{base}@{1 if k is None else k}"
-    return base
+    entry = metric(metric_name)
+    if entry.family == "confusion":
+        return ResultKey(column_name, entry.name).format()
+    return f"{entry.name}/{column(column_name).key}"
 
 
 def _columns_for(layout: Sequence[tuple[str, Sequence[str]]]) -> tuple[ReportColumn, ...]:
-    columns = []
-    for metric, names in layout:
+    report_columns = []
+    for metric_name, names in layout:
+        entry = metric(metric_name)
         for name in names:
-            label = MU_LABELS[name] if metric == "mu" else name
-            key = f"mu/{name}" if metric == "mu" else f"{metric}/{column_spec(name).key}"
-            better = "lower" if metric == "mu" else "higher"
-            columns.append(ReportColumn(key, GROUP_NAMES[metric], label, better))
-    return tuple(columns)
+            report_columns.append(
+                ReportColumn(
+                    report_key(entry.name, name),
+                    entry.title,
+                    MU_LABELS[name] if entry.family == "confusion" else name,
+                    entry.better,
+                    short=entry.short,
+                    percent=entry.percent,
+                )
+            )
+    return tuple(report_columns)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _cell(results: Mapping[str, Any], key: str) -> tuple[float | None, tuple | None]:
+    """A result and its bootstrap bounds (``None`` unless both are there)."""
+    parsed = ResultKey.parse(key)
+    bounds = tuple(
+        _number(results.get(dataclasses.replace(parsed, bound=bound).format())) for bound in BOUNDS
+    )
+    return _number(results.get(key)), None if None in bounds else bounds
 
 
 def main_table(
@@ -281,14 +249,17 @@ def main_table(
     rows = []
     for model in models:
         for k in ks if model.kind == "scores" else (None,):
-            values = []
-            for metric, names in layout:
-                for name in names:
-                    value = model.results.get(result_key(metric, name, model.kind, k))
-                    values.append(None if value is None else float(value))
+            cells = [
+                _cell(model.results, result_key(metric_name, name, model.kind, k))
+                for metric_name, names in layout
+                for name in names
+            ]
+            values = tuple(value for value, _ in cells)
+            bounds = tuple(interval for _, interval in cells)
             name = model.name if k is None or len(ks) == 1 else f"{model.name} (k={k})"
             details = {"model": model.name, "source": model.source, "results": model.results}
-            rows.append(ReportRow(name, model.kind, k, tuple(values), details))
+            intervals = bounds if any(bounds) else ()
+            rows.append(ReportRow(name, model.kind, k, values, details, intervals))
     info = dict(metadata or {})
     info.setdefault("ks", list(ks))
     return ReportTable(title, report_columns, tuple(rows), info)
@@ -296,267 +267,48 @@ def main_table(
 
 def score_models(
     truth: GroundTruth,
-    models: Sequence[tuple[str, ModelPredictions]],
+    models: Sequence[tuple[str, ModelPredictions | AlignedModel]],
     *,
-    clip_set: Any = "default",
+    clip_set: Any = DEFAULT_CLIP_SET,
     ks: Sequence[int] = (1,),
     tie_break: TieBreak = "reference",
     progress: Any = None,
+    **options: Any,
 ) -> list[ModelResult]:
-    """Run :func:`evaluate_predictions` for each ``(name, predictions)``.
+    """Align each ``(name, predictions)`` once and run :func:`evaluate_predictions` on it.
 
-    ``progress`` is an optional callable wrapping the iterable (for example ``tqdm``).
+    Models already aligned to ``truth`` (:class:`~vggsounder_hf.core.alignment.AlignedModel`)
+    are scored as they are; they must have been aligned for every ``k`` of ``ks``. Each
+    result keeps its aligned model (:attr:`ModelResult.aligned`) for the other reports.
+    ``progress`` is an optional callable wrapping the iterable (for example ``tqdm``);
+    ``options`` go to :func:`evaluate_predictions` (for example ``columns``).
+
+    Raises:
+        ValueError: An aligned model without one of ``ks``, or aligned to another truth.
     """
     items = models if progress is None else progress(models)
     results = []
     for name, predictions in items:
-        scored = evaluate_predictions(
-            truth,
-            predictions,
-            clip_set=clip_set,
-            ks=ks if predictions.kind == "scores" else (1,),
-            tie_break=tie_break,
-        )
-        results.append(ModelResult(name, predictions.kind, scored, predictions.source))
+        model = _aligned(truth, name, predictions, ks, tie_break)
+        scored = evaluate_predictions(truth, model, clip_set=clip_set, **options)
+        results.append(ModelResult(name, model.kind, scored, model.source, model))
     return results
 
 
-# --------------------------------------------------------------------------- rendering
-
-
-def format_percent(value: float | None, *, signed: bool = False, missing: str = _MISSING) -> str:
-    """A fraction as percent with two decimals (``None`` -> ``missing``).
-
-    Example:
-        >>> format_percent(0.123456), format_percent(-0.00001, signed=True), format_percent(None)
-        ('12.35', '+0.00', '–')
-    """
-    if value is None:
-        return missing
-    text = f"{100 * value:+.2f}" if signed else f"{100 * value:.2f}"
-    if text in ("-0.00", "+0.00"):
-        text = "+0.00" if signed else "0.00"
-    return text
-
-
-def _arrow(column: ReportColumn) -> str:
-    return {"higher": " ↑", "lower": " ↓"}.get(column.better or "", "")
-
-
-def _groups(columns: Sequence[ReportColumn]) -> list[tuple[str, int, int]]:
-    """Runs of consecutive columns with the same group: ``(group text, start, end)``."""
-    runs: list[tuple[str, int, int]] = []
-    for index, column in enumerate(columns):
-        text = column.group + _arrow(column)
-        if runs and runs[-1][0] == text and runs[-1][2] == index:
-            runs[-1] = (text, runs[-1][1], index + 1)
-        else:
-            runs.append((text, index, index + 1))
-    return runs
-
-
-def caption(table: ReportTable) -> str:
-    """One line describing what the numbers are (label version, clips, k, tie break)."""
-    info = table.metadata
-    parts = [table.title]
-    if "label_version" in info:
-        parts.append(f"labels {info['label_version']}")
-    if "clip_set" in info:
-        clips = f" ({info['num_clips']:,} clips)" if "num_clips" in info else ""
-        parts.append(f"clip set {info['clip_set']}{clips}")
-    if any(row.kind == "scores" for row in table.rows):
-        ks = info.get("ks", [1])
-        parts.append(f"score models at top-{','.join(map(str, ks))}")
-        if "tie_break" in info:
-            parts.append(f"tie break {info['tie_break']}")
-    parts.append("values in %")
-    return "; ".join(parts)
-
-
-def render(table: ReportTable, format: str = "table") -> str:
-    """Render a report: ``table`` (aligned text), ``markdown``, ``latex``, ``csv`` or
-    ``json`` (fractions at full precision, with metadata). Ends with a newline."""
-    renderers = {
-        "table": _render_text,
-        "markdown": _render_markdown,
-        "latex": _render_latex,
-        "csv": _render_csv,
-        "json": _render_json,
-    }
-    if format not in renderers:
-        raise ValueError(f"unknown format {format!r}; use one of {FORMATS}")
-    return renderers[format](table)
-
-
-def _cells(table: ReportTable, missing: str = _MISSING) -> list[list[str]]:
-    return [
-        [
-            format_percent(value, signed=column.signed, missing=missing)
-            for value, column in zip(row.values, table.columns, strict=True)
-        ]
-        for row in table.rows
-    ]
-
-
-def _render_text(table: ReportTable) -> str:
-    cells = _cells(table)
-    widths = [
-        max([len(column.label), *(len(row[index]) for row in cells)])
-        for index, column in enumerate(table.columns)
-    ]
-    groups = _groups(table.columns)
-    for text, start, end in groups:
-        span = sum(widths[start:end]) + 2 * (end - start - 1)
-        if len(text) > span:
-            widths[end - 1] += len(text) - span
-    name_width = max([len("model"), *(len(row.name) for row in table.rows)])
-    group_line = " " * name_width
-    for text, start, end in groups:
-        span = sum(widths[start:end]) + 2 * (end - start - 1)
-        group_line += "  " + text.center(span)
-    header = "model".ljust(name_width) + "".join(
-        "  " + column.label.rjust(width)
-        for column, width in zip(table.columns, widths, strict=True)
-    )
-    rule = "-" * len(header)
-    lines = [caption(table), group_line.rstrip(), header, rule]
-    for row, row_cells in zip(table.rows, cells, strict=True):
-        lines.append(
-            row.name.ljust(name_width)
-            + "".join(
-                "  " + cell.rjust(width) for cell, width in zip(row_cells, widths, strict=True)
-            )
+def _aligned(
+    truth: GroundTruth,
+    name: str,
+    predictions: ModelPredictions | AlignedModel,
+    ks: Sequence[int],
+    tie_break: TieBreak,
+) -> AlignedModel:
+    if not isinstance(predictions, AlignedModel):
+        return align(truth, predictions, ks=ks, tie_break=tie_break)
+    if predictions.truth is not truth:
+        raise ValueError(f"{name}: the aligned model was aligned to another ground truth")
+    missing = [k for k in ks if k not in predictions.ks]
+    if predictions.kind == "scores" and missing:
+        raise ValueError(
+            f"{name}: the model was aligned for top-k {list(predictions.ks)}, not {missing}"
         )
-    lines.extend(table.notes)
-    return "\n".join(lines) + "\n"
-
-
-def _markdown_escape(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def _render_markdown(table: ReportTable) -> str:
-    short = {full: SHORT_GROUP_NAMES.get(metric, full) for metric, full in GROUP_NAMES.items()}
-    headers = ["Model"]
-    for column in table.columns:
-        group = short.get(column.group, column.group)
-        headers.append(_markdown_escape(f"{group} {column.label}{_arrow(column)}"))
-    lines = [
-        f"*{_markdown_escape(caption(table))}*",
-        "",
-        "| " + " | ".join(headers) + " |",
-        "|" + "---|" + "---:|" * len(table.columns),
-    ]
-    for row, cells in zip(table.rows, _cells(table), strict=True):
-        lines.append("| " + " | ".join([_markdown_escape(row.name), *cells]) + " |")
-    if table.notes:
-        lines.append("")
-        lines.extend(_markdown_escape(note) for note in table.notes)
-    return "\n".join(lines) + "\n"
-
-
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "μ": r"$\mu$",
-    "∩": r"$\cap$",
-    "¬": r"$\neg$",
-    "↑": r"$\uparrow$",
-    "↓": r"$\downarrow$",
-    "Δ": r"$\Delta$",
-    "–": "--",
-    "−": "-",
-}
-
-
-def latex_escape(text: str) -> str:
-    r"""Escape LaTeX specials and write the report's symbols in math mode.
-
-    Example:
-        >>> latex_escape("video_llama 50% μ A∩V")
-        'video\\_llama 50\\% $\\mu$ A$\\cap$V'
-    """
-    return "".join(_LATEX_SPECIAL.get(character, character) for character in text)
-
-
-def _render_latex(table: ReportTable) -> str:
-    groups = _groups(table.columns)
-    spec = "l" + "".join(" " + "r" * (end - start) for _, start, end in groups)
-    group_cells = [""]
-    rules = []
-    for text, start, end in groups:
-        group_cells.append(rf"\multicolumn{{{end - start}}}{{c}}{{{latex_escape(text)}}}")
-        rules.append(rf"\cmidrule(lr){{{start + 2}-{end + 1}}}")
-    lines = [
-        f"% {latex_escape(caption(table))}",
-        rf"\begin{{tabular}}{{{spec}}}",
-        r"\toprule",
-        " & ".join(group_cells) + r" \\",
-        " ".join(rules),
-        " & ".join(["Model", *(latex_escape(column.label) for column in table.columns)]) + r" \\",
-        r"\midrule",
-    ]
-    for row, cells in zip(table.rows, _cells(table, missing="--"), strict=True):
-        lines.append(" & ".join([latex_escape(row.name), *cells]) + r" \\")
-    lines.extend([r"\bottomrule", r"\end{tabular}"])
-    lines.extend(f"% {latex_escape(note)}" for note in table.notes)
-    return "\n".join(lines) + "\n"
-
-
-def _render_csv(table: ReportTable) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["model", "kind", "k", *(column.key for column in table.columns)])
-    for row, cells in zip(table.rows, _cells(table, missing=""), strict=True):
-        writer.writerow([row.name, row.kind, "" if row.k is None else row.k, *cells])
-    return buffer.getvalue()
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(key): _jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(item) for item in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return value.item()
-    return value
-
-
-def _render_json(table: ReportTable) -> str:
-    payload = {
-        "title": table.title,
-        "metadata": _jsonable(table.metadata),
-        "unit": "fraction",
-        "columns": [
-            {
-                "key": column.key,
-                "group": column.group,
-                "label": column.label,
-                "better": column.better,
-            }
-            for column in table.columns
-        ],
-        "rows": [
-            {
-                "name": row.name,
-                "kind": row.kind,
-                "k": row.k,
-                "values": {
-                    column.key: value
-                    for column, value in zip(table.columns, row.values, strict=True)
-                },
-                **_jsonable(row.details),
-            }
-            for row in table.rows
-        ],
-        "notes": list(table.notes),
-    }
-    return json.dumps(payload, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return predictions
