@@ -197,6 +197,74 @@ def test_undefined_values_are_left_out_and_bad_ones_refused():
         results_to_eval_results({"av/f1": "high"}, label_version="1.0")
 
 
+def test_ranking_metrics_of_the_registry_become_entries_too(score_results):
+    by_name = {
+        e.metric_name: e for e in results_to_eval_results(score_results, label_version="1.0")
+    }
+    assert by_name["mAP (a)"].metric_type == "mean_average_precision"
+    assert by_name["mAP (a)"].metric_value == score_results["a/map"] == score_results["a/auc_pr"]
+    assert by_name["d′ (v only)"].metric_type == "d_prime"
+    assert by_name["d′ (v only)"].metric_value == score_results["v_only/d_prime"] < 0
+    assert by_name["d′ (v only)"].metric_args == {"column": "v_only", "clip_set": "default"}
+    assert by_name["mAP (a)"].metric_args == {
+        "column": "a",
+        "clip_set": "default",
+        "average": "macro",
+    }
+
+
+def test_every_registry_metric_round_trips_through_a_card():
+    from vggsounder_hf.core.schema import METRICS, MU_PARTS, ResultKey
+
+    results = {}
+    for entry in METRICS:
+        if entry.family in ("label_set", "ranking"):
+            k = 3 if entry.family == "label_set" else None
+            results[ResultKey("a only", entry.name, k).format()] = 0.25
+    results.update({ResultKey(part, "mu").format(): 0.125 for part in MU_PARTS})
+    entries = results_to_eval_results(results, label_version="1.0", clip_set="full")
+    assert len(entries) == len(results)
+    assert len({hub_results.result_key(entry) for entry in entries}) == len(entries)
+    assert card_results(str(merge_model_card(None, entries)), clip_set="full") == results
+
+
+def test_counts_and_per_class_details_are_skipped():
+    skipped = {
+        "num_unknown_labels": 2,
+        "num_unknown_clips": 182,
+        "mu/num_clips": 5,
+        "per_class": {},
+    }
+    assert results_to_eval_results({**skipped, "a/num_missing": 1}, label_version="1.0") == []
+
+
+def test_bootstrap_interval_bounds_are_not_entries_of_their_own():
+    results = {"av/f1": 0.5, "av/f1/ci_low": 0.4, "av/f1/ci_high": 0.6, "mu/a/ci_low": 0.0}
+    entries = results_to_eval_results(results, label_version="1.0")
+    assert [(e.metric_name, e.metric_value) for e in entries] == [("F1 (av)", 0.5)]
+
+
+@pytest.mark.parametrize(
+    ("results", "message"),
+    [
+        ({"av/f1": float("inf")}, r"result 'av/f1' is inf, not a finite number"),
+        ({"a/d_prime": float("-inf")}, r"result 'a/d_prime' is -inf, not a finite number"),
+        ({"av/hit@1": 1.5}, r"result 'av/hit@1' is 1\.5; a rate must be a fraction in \[0, 1\]"),
+        ({"mu/a": -0.1}, r"result 'mu/a' is -0\.1; a rate must be a fraction"),
+        ({"v/auc_roc@1": 0.5}, r"unknown VGGSounder result key 'v/auc_roc@1'"),
+        ({"num_things": 3}, r"unknown VGGSounder result key 'num_things'"),
+    ],
+)
+def test_values_that_cannot_be_results_are_refused_naming_the_key(results, message):
+    with pytest.raises(ValueError, match=message):
+        results_to_eval_results(results, label_version="1.0")
+
+
+def test_d_prime_is_not_a_fraction_and_may_leave_zero_to_one():
+    (entry,) = results_to_eval_results({"av/d_prime": 2.5}, label_version="1.0")
+    assert (entry.metric_value, entry.metric_config) == (2.5, "scores")
+
+
 # --------------------------------------------------------------------------- the card
 
 

@@ -284,3 +284,60 @@ def test_a_score_that_is_not_a_number_is_refused_naming_its_row():
     ]
     with pytest.raises(ValueError, match=r"predictions\[1\] \(clip-b_000002\), input 'a'"):
         metric.compute(predictions=rows, references=_references())
+
+
+def test_predictions_for_clips_outside_the_references_are_counted():
+    predictions = [
+        {"video_id": "clip-a_000001", "a": [0, 5], "v": [], "av": [5]},
+        {"video_id": "not-in-benchmark_000009", "a": [3], "v": [3], "av": [3]},
+    ]
+    results = evaluate.load(METRIC_PATH).compute(predictions=predictions, references=_references())
+    assert results["num_unknown_clips"] == 1
+
+
+@pytest.mark.parametrize("flag", ["False", "True", 0, None])
+def test_meta_flags_that_are_not_booleans_are_refused(flag):
+    references = _references()
+    references[1]["voice_over"] = flag
+    predictions = [{"video_id": row["video_id"], "a": [0]} for row in references]
+    with pytest.raises(ValueError, match=r"references\[1\] \(clip-b_000002\): 'voice_over' must"):
+        evaluate.load(METRIC_PATH).compute(predictions=predictions, references=references)
+
+
+def test_references_are_stored_as_the_dataset_stores_them(class_names):
+    from vggsounder_hf.hf.metric_inputs import normalise_references
+
+    named = [
+        {**row, "labels": [class_names[i] for i in row["labels"]], "modalities": ["A", "AV"]}
+        for row in _references()[:1]
+    ]
+    stored = normalise_references(named, class_names)
+    assert stored == [{**_references()[0], "modalities": [0, 2]}]
+    assert normalise_references(stored, class_names) == stored
+    with pytest.raises(ValueError, match=r"references\[0\] \(clip-a_000001\): 2 labels but 1"):
+        normalise_references([{**_references()[0], "modalities": [0]}], class_names)
+    with pytest.raises(ValueError, match=r"references\[0\] .*unknown class True"):
+        normalise_references([{**_references()[0], "labels": [True, 1]}], class_names)
+
+
+def test_score_config_returns_every_ranking_metric_of_the_registry(class_names):
+    from vggsounder_hf.core.schema import RANKING_METRICS
+
+    rng = np.random.default_rng(1)
+    references = _references()
+    rows = [{"video_id": row["video_id"], "a": rng.random(len(class_names))} for row in references]
+    results = evaluate.load(METRIC_PATH, "scores").compute(
+        predictions=rows, references=references, clip_set="full", ks=(1,)
+    )
+    assert {f"a/{name}" for name in RANKING_METRICS} <= set(results)
+    assert results["a/map"] == results["a/auc_pr"]
+    assert "a/d_prime@1" not in results
+
+
+def test_the_module_description_lists_every_metric_of_the_registry():
+    from vggsounder_hf.core.schema import METRICS
+
+    metric = evaluate.load(METRIC_PATH)
+    for entry in METRICS:
+        if entry.family != "count":
+            assert f"{entry.name}: {entry.description}" in metric.inputs_description

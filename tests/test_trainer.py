@@ -156,6 +156,50 @@ def test_metrics_selects_what_is_returned():
     }
 
 
+def test_every_ranking_metric_of_the_registry_can_be_asked_for_once_per_column():
+    from vggsounder_hf.core.schema import RANKING_METRICS
+
+    split = synthetic_split()
+    logits = random_logits(len(split))
+    compute_metrics = make_compute_metrics(split, "a", metrics=RANKING_METRICS, ks=(1, 3))
+    assert compute_metrics.metric_names == tuple(
+        f"{column}/{name}" for column in ("a", "a_only") for name in RANKING_METRICS
+    )
+    results = compute_metrics((logits, None))
+    expected = core_results(split, {"a": logits}, ks=(1, 3))
+    assert results == {name: expected[name] for name in compute_metrics.metric_names}
+    assert results["a/map"] == results["a/auc_pr"]
+
+
+def test_metric_names_are_the_keys_of_the_scoring():
+    from vggsounder_hf.core.schema import METRICS as REGISTRY
+    from vggsounder_hf.hf import trainer
+
+    asked = tuple(e.name for e in REGISTRY if e.family in ("label_set", "ranking"))
+    assert (*asked, "num_clips") == trainer.METRICS
+    split = synthetic_split()
+    logits = random_logits(len(split), inputs=3)
+    expected = core_results(split, {m: logits[:, i] for i, m in enumerate(INPUTS)}, ks=(1, 2))
+    names = trainer.metric_names(
+        ("a", "v", "av", "a only", "v only"), trainer.METRICS, (1, 2), True
+    )
+    scored = {key for key in expected if key not in ("num_unknown_labels", "num_unknown_clips")}
+    assert set(names) == scored - {f"{c}/num_missing" for c in ("a", "v", "av", "a_only", "v_only")}
+
+
+def test_columns_may_be_spelled_as_result_keys():
+    split = synthetic_split()
+    compute_metrics = make_compute_metrics(split, "a", columns=("a_only",), metrics=("hit",))
+    assert compute_metrics.metric_names == ("a_only/hit@1",)
+
+
+def test_multi_hot_helpers_are_the_same_objects_in_both_modules():
+    from vggsounder_hf.hf import multi_hot, trainer
+
+    for name in ("multi_hot_labels", "multi_hot_features", "with_multi_hot_labels"):
+        assert getattr(trainer, name) is getattr(multi_hot, name)
+
+
 # --- the numbers -----------------------------------------------------------------------
 
 
@@ -462,6 +506,14 @@ def test_rows_missing_a_field_are_refused():
     split = synthetic_split().remove_columns("voice_over")
     with pytest.raises(ValueError, match=r"no column\(s\) \['voice_over'\]"):
         make_compute_metrics(split, "av")
+
+
+@pytest.mark.parametrize("flag", ["False", 0, None])
+def test_plain_rows_with_meta_flags_that_are_not_booleans_are_refused(flag):
+    rows = synthetic_split().to_list()
+    rows[3]["static_image"] = flag
+    with pytest.raises(ValueError, match=r"evaluation row\[3\] .*'static_image' must be True or"):
+        make_compute_metrics(rows, "av", class_names=CLASS_NAMES)
 
 
 def test_plain_rows_need_class_names():

@@ -6,11 +6,13 @@ hands the stored rows over, so the numbers equal those of the command line and t
 Trainer hook, and the authors' reference implementation.
 """
 
+import textwrap
+
 import datasets
 import evaluate
 
-from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET
-from vggsounder_hf.core.schema import COLUMNS, DEFAULT_KS
+from vggsounder_hf.core import schema
+from vggsounder_hf.core.schema import COLUMNS, DEFAULT_CLIP_SET, DEFAULT_KS, DEFAULT_LABEL_RELEASE
 from vggsounder_hf.hf import metric_inputs
 
 _CITATION = """\
@@ -23,38 +25,65 @@ _CITATION = """\
 }
 """
 
-_DESCRIPTION = """\
-VGGSounder re-annotates the VGGSound test set as a multi-label benchmark in which every
-label says whether it is audible (A), visible (V) or both (AV). A model is queried with
-audio only (`a`), video only (`v`) and both (`av`); each input is scored against the
-matching label subset: columns `a` (A+AV labels), `v` (V+AV), `av` (AV), `a only` (A
-labels, audio input) and `v only` (V labels, video input). Metrics: subset accuracy,
-micro F1, macro F1, precision, recall, Jaccard, hit; for scores all of them at top-k plus
-AUC-ROC and AUC-PR; and modality confusion mu (clips a unimodal input gets right while the
-audio-visual input does not).
-"""
 
-_KWARGS_DESCRIPTION = """
+def _titles(family: str) -> str:
+    return ", ".join(entry.title for entry in schema.METRICS if entry.family == family)
+
+
+_DESCRIPTION = (
+    textwrap.fill(
+        "VGGSounder re-annotates the VGGSound test set as a multi-label benchmark in which "
+        "every label says whether it is audible (A), visible (V) or both (AV). A model is "
+        "queried with audio only (`a`), video only (`v`) and both (`av`); each input is scored "
+        "against the matching label subset: columns `a` (A+AV labels), `v` (V+AV), `av` (AV), "
+        "`a only` (A labels, audio input) and `v only` (V labels, video input). Metrics: "
+        f"{_titles('label_set')}; for scores all of them at top-k plus {_titles('ranking')}; "
+        "and modality confusion mu (clips a unimodal input gets right while the audio-visual "
+        "input does not).",
+        width=88,
+    )
+    + "\n"
+)
+
+
+def _metric_lines() -> str:
+    """One line per metric of the registry: its result-key name and what it measures."""
+    return "\n".join(
+        f"        {entry.name}: {entry.description}"
+        for entry in schema.METRICS
+        if entry.family != "count"
+    )
+
+
+_KWARGS_DESCRIPTION = f"""
 Args:
-    predictions: one dict per clip: {"video_id": str, "a": ..., "v": ..., "av": ...}.
+    predictions: one dict per clip: {{"video_id": str, "a": ..., "v": ..., "av": ...}}.
         Config "labels": each input is a list of class names or class indices, or None.
-        Config "scores": each input is a list of 309 floats (classes.csv order), or None.
-        An input that is None for every clip is not evaluated.
+        Config "scores": each input is a list of {schema.NUM_CLASSES} floats (classes.csv
+        order), or None. An input that is None for every clip is not evaluated.
     references: rows of the vggsounder dataset (video_id, labels, modalities,
         background_music, static_image, voice_over), e.g. the `test` split itself.
-        Clips are matched by video_id, so the order does not matter.
-    clip_set: "default" (clips without background music, the authors' default), "full",
-        a meta-label subset such as "static_image" / "no_voice_over" / "no_meta", or a
-        mapping like {"background_music": False, "static_image": True}.
-    ks: top-k cut-offs for scores (default (1, 3, 5, 10)).
+        Clips are matched by video_id, so the order does not matter. The meta flags
+        must be booleans.
+    clip_set: "{DEFAULT_CLIP_SET}" (clips without background music, the authors' default),
+        "full", a meta-label subset such as "static_image" / "no_voice_over" / "no_meta",
+        or a mapping like {{"background_music": False, "static_image": True}}.
+    ks: top-k cut-offs for scores (default {DEFAULT_KS}).
     tie_break: "reference" (numpy's argsort, as the authors) or "lowest_index".
-    columns: subset of ("a", "v", "av", "a only", "v only").
+    columns: subset of {COLUMNS}.
     per_class: also return per-class F1 (and AUC, AP for scores) under "per_class".
 Returns:
-    A flat dict "<column>/<metric>" (columns a, v, av, a_only, v_only), e.g. "av/f1",
-    "a/hit", "v/subset_accuracy" ("av/f1@1", "av/auc_roc" for scores), the counts
-    "<column>/num_clips" and "<column>/num_missing", "mu/a", "mu/v", "mu/a_and_v",
-    "mu/num_clips" and "num_unknown_labels". Values are fractions.
+    A flat dict "<column>/<metric>" (columns {", ".join(schema.COLUMN_KEYS)}):
+    labels config: {", ".join(schema.LABEL_SET_METRICS)}
+        (e.g. "av/f1");
+    scores config: each of those as "<metric>@<k>" ("av/f1@1"), plus
+        {", ".join(schema.RANKING_METRICS)} once per column ("av/auc_roc");
+    counts "<column>/num_clips" and "<column>/num_missing"; modality confusion
+    {", ".join(f'"mu/{part}"' for part in schema.MU_PARTS)} and "mu/num_clips";
+    {" and ".join(f'"{name}"' for name in schema.GLOBAL_COUNTS)}.
+    Rates are fractions; d_prime is a z-score difference; counts are integers.
+    The metrics:
+{_metric_lines()}
 Examples:
     >>> metric = evaluate.load("metrics/vggsounder")  # doctest: +SKIP
     >>> metric.compute(predictions=predictions, references=dataset)  # doctest: +SKIP
@@ -65,7 +94,7 @@ Examples:
 class VGGSounderMetric(evaluate.Metric):
     """VGGSounder metrics over modality-split predictions (label sets or scores)."""
 
-    def __init__(self, *args, label_version="1.0", data_path=None, **kwargs):
+    def __init__(self, *args, label_version=DEFAULT_LABEL_RELEASE, data_path=None, **kwargs):
         self.label_version = label_version
         self.data_path = data_path
         super().__init__(*args, **kwargs)

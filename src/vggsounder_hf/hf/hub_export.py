@@ -14,7 +14,8 @@ same order). The YAML is written with ``datasets``' own serialisers (``DatasetIn
 
 The card is rendered from the one template ``vggsounder_hf/hf/templates/dataset_card.md.tmpl``
 (a ``string.Template``: no Jinja2 dependency), shipped inside the package so that an installed
-(non-editable) package renders the same card.
+(non-editable) package renders the same card. Its label statistics are counted and rendered by
+:mod:`vggsounder_hf.hf.card_stats`.
 
 Example:
     >>> from vggsounder_hf.hf.hub_export import export_dataset
@@ -29,23 +30,22 @@ from __future__ import annotations
 import importlib.resources
 import os
 import shutil
-import statistics
 import string
 import tempfile
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.io.annotations import META_LABELS, MODALITY_NAMES
-from vggsounder_hf.io.sources import (
-    DEFAULT_LABEL_VERSION,
-    LABEL_VERSIONS,
-    RELEASES,
-    resolve_release_files,
+from vggsounder_hf.core.schema import DEFAULT_LABEL_RELEASE, LABEL_RELEASES
+from vggsounder_hf.hf.card_stats import (
+    ConfigStatistics,
+    config_statistics,
+    count,
+    statistics_table,
+    top_classes_tables,
 )
+from vggsounder_hf.io.sources import RELEASES, resolve_release_files
 
 __all__ = [
     "DATA_FILE_NAME",
@@ -69,160 +69,13 @@ DEFAULT_METRIC_ID = "vggsounder-hf/vggsounder"
 SPLIT = "test"
 DATA_FILE_NAME = f"{SPLIT}-00000-of-00001.parquet"
 """One shard per config (15k rows, under 1 MB), named like ``push_to_hub`` names shards."""
-TOP_CLASSES = 10
-
 _SIZE_CATEGORY = "10K<n<100K"
-_MODALITY_MEANING = {"A": "audible only", "V": "visible only", "AV": "audible and visible"}
-
-
-@dataclass(frozen=True)
-class ConfigStatistics:
-    """Label statistics of one config, as printed in the card.
-
-    Attributes:
-        version: the config (label release).
-        clips: rows. ``clips_without_background_music``: the authors' default benchmark set.
-        labels: (clip, class) pairs. ``labels_per_clip_*``: mean, median and maximum per clip.
-        labels_per_modality: labels per modality name ``A``, ``V``, ``AV``.
-        clips_per_meta_label: clips whose flag is True, per meta label.
-        clips_without_meta_labels: clips with none of the three meta labels.
-        top_classes: ``(class name, clips, {modality: labels})`` for the most frequent classes,
-            most clips first (ties: class index order).
-    """
-
-    version: str
-    clips: int
-    clips_without_background_music: int
-    labels: int
-    labels_per_clip_mean: float
-    labels_per_clip_median: float
-    labels_per_clip_max: int
-    labels_per_modality: dict[str, int]
-    clips_per_meta_label: dict[str, int]
-    clips_without_meta_labels: int
-    top_classes: tuple[tuple[str, int, dict[str, int]], ...]
-
-
-def config_statistics(dataset: Any, version: str, top: int = TOP_CLASSES) -> ConfigStatistics:
-    """Statistics of a ``datasets.Dataset`` with this project's features.
-
-    Example:
-        >>> stats = config_statistics(load_vggsounder("1.0"), "1.0")  # doctest: +SKIP
-        >>> stats.clips, stats.clips_without_background_music  # doctest: +SKIP
-        (15069, 12014)
-    """
-    columns = ["labels", "modalities", *META_LABELS]
-    table = dataset.select_columns(columns).with_format("arrow")[:]
-    labels = table.column("labels").to_pylist()
-    modalities = table.column("modalities").to_pylist()
-    flags = list(zip(*(table.column(name).to_pylist() for name in META_LABELS), strict=True))
-    class_names = dataset.features["labels"].feature.names
-    modality_names = dataset.features["modalities"].feature.names
-
-    clips = len(labels)
-    counts = [len(row) for row in labels]
-    per_modality = Counter(code for row in modalities for code in row)
-    per_class = Counter(label for row in labels for label in row)
-    per_class_modality = Counter(
-        (label, code)
-        for row_labels, row_modalities in zip(labels, modalities, strict=True)
-        for label, code in zip(row_labels, row_modalities, strict=True)
-    )
-    ranked = sorted(per_class, key=lambda label: (-per_class[label], label))[:top]
-    return ConfigStatistics(
-        version=version,
-        clips=clips,
-        clips_without_background_music=sum(not row[0] for row in flags),
-        labels=sum(counts),
-        labels_per_clip_mean=sum(counts) / clips if clips else 0.0,
-        labels_per_clip_median=float(statistics.median(counts)) if clips else 0.0,
-        labels_per_clip_max=max(counts, default=0),
-        labels_per_modality={name: per_modality[i] for i, name in enumerate(modality_names)},
-        clips_per_meta_label={
-            name: sum(row[i] for row in flags) for i, name in enumerate(META_LABELS)
-        },
-        clips_without_meta_labels=sum(not any(row) for row in flags),
-        top_classes=tuple(
-            (
-                class_names[label],
-                per_class[label],
-                {name: per_class_modality[label, i] for i, name in enumerate(modality_names)},
-            )
-            for label in ranked
-        ),
-    )
 
 
 def card_template() -> str:
     """The card template shipped with the package."""
     resource = importlib.resources.files("vggsounder_hf.hf") / "templates" / TEMPLATE_NAME
     return resource.read_text(encoding="utf-8")
-
-
-def _count(value: int) -> str:
-    return f"{value:,}"
-
-
-def _share(part: int, whole: int) -> str:
-    return f"{_count(part)} ({100 * part / whole:.1f}%)" if whole else _count(part)
-
-
-def _statistics_table(stats: Sequence[ConfigStatistics]) -> str:
-    rows: list[tuple[str, list[str]]] = [
-        ("clips", [_count(s.clips) for s in stats]),
-        (
-            "clips without background music (the default benchmark set)",
-            [_share(s.clips_without_background_music, s.clips) for s in stats],
-        ),
-        ("labels (clip, class pairs)", [_count(s.labels) for s in stats]),
-        ("labels per clip: mean", [f"{s.labels_per_clip_mean:.2f}" for s in stats]),
-        (
-            "labels per clip: median / max",
-            [f"{s.labels_per_clip_median:g} / {s.labels_per_clip_max}" for s in stats],
-        ),
-    ]
-    for name in MODALITY_NAMES:
-        rows.append(
-            (
-                f"labels with modality `{name}` ({_MODALITY_MEANING[name]})",
-                [_share(s.labels_per_modality.get(name, 0), s.labels) for s in stats],
-            )
-        )
-    for name in META_LABELS:
-        rows.append(
-            (
-                f"clips with `{name}`",
-                [_share(s.clips_per_meta_label[name], s.clips) for s in stats],
-            )
-        )
-    rows.append(
-        (
-            "clips with none of the three meta labels",
-            [_share(s.clips_without_meta_labels, s.clips) for s in stats],
-        )
-    )
-    header = "| | " + " | ".join(f"`{s.version}`" for s in stats) + " |"
-    rule = "|---|" + "---:|" * len(stats)
-    body = ["| " + " | ".join([label, *cells]) + " |" for label, cells in rows]
-    return "\n".join([header, rule, *body])
-
-
-def _top_classes_tables(stats: Sequence[ConfigStatistics]) -> str:
-    blocks = []
-    for s in stats:
-        lines = [
-            f"Most frequent classes in `{s.version}` (clips with the class; its labels per "
-            "modality):",
-            "",
-            "| # | class | clips | `A` | `V` | `AV` |",
-            "|---:|---|---:|---:|---:|---:|",
-        ]
-        for rank, (name, clips, modalities) in enumerate(s.top_classes, start=1):
-            cells = [str(rank), name, _share(clips, s.clips)]
-            cells += [_count(modalities.get(m, 0)) for m in MODALITY_NAMES]
-            lines.append("| " + " | ".join(cells) + " |")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
 
 
 def _config_table(
@@ -233,7 +86,7 @@ def _config_table(
         pinned = RELEASES[s.version].annotations.name if s.version in RELEASES else "?"
         source = source_files.get(s.version, pinned)
         mark = "yes" if s.version == default else ""
-        lines.append(f"| `{s.version}` | `{source}` | {_count(s.clips)} | {mark} |")
+        lines.append(f"| `{s.version}` | `{source}` | {count(s.clips)} | {mark} |")
     return "\n".join(lines)
 
 
@@ -320,8 +173,8 @@ def render_card(
         default_version=default,
         example_row=example_row,
         example_decoded=example_decoded,
-        statistics_table=_statistics_table(stats),
-        top_classes=_top_classes_tables(stats),
+        statistics_table=statistics_table(stats),
+        top_classes=top_classes_tables(stats),
         repo_id=repo_id,
         metric_id=metric_id,
         citation=CITATION.strip(),
@@ -329,18 +182,18 @@ def render_card(
 
 
 def _default_version(versions: Sequence[str]) -> str:
-    return DEFAULT_LABEL_VERSION if DEFAULT_LABEL_VERSION in versions else versions[0]
+    return DEFAULT_LABEL_RELEASE if DEFAULT_LABEL_RELEASE in versions else versions[0]
 
 
 def _check_versions(versions: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(versions))
     if not chosen:
-        raise ValueError("no label version to export; choose from " + ", ".join(LABEL_VERSIONS))
-    unknown = [v for v in chosen if v not in LABEL_VERSIONS]
+        raise ValueError("no label version to export; choose from " + ", ".join(LABEL_RELEASES))
+    unknown = [v for v in chosen if v not in LABEL_RELEASES]
     if unknown:
         raise ValueError(
             f"unknown VGGSounder label version(s) {', '.join(map(repr, unknown))}; "
-            f"choose from {', '.join(LABEL_VERSIONS)}"
+            f"choose from {', '.join(LABEL_RELEASES)}"
         )
     return chosen
 
@@ -355,7 +208,7 @@ def _check_replaceable(target: Path) -> None:
     for entry in sorted(target.iterdir()):
         if entry.name == "README.md" and entry.is_file():
             continue
-        if entry.name in LABEL_VERSIONS and entry.is_dir():
+        if entry.name in LABEL_RELEASES and entry.is_dir():
             unexpected += [
                 f"{entry.name}/{inner.name}"
                 for inner in sorted(entry.iterdir())
@@ -387,7 +240,7 @@ def _move_into_place(staging: Path, target: Path) -> None:
 
 def export_dataset(
     output_dir: str | os.PathLike[str],
-    versions: Iterable[str] = LABEL_VERSIONS,
+    versions: Iterable[str] = LABEL_RELEASES,
     cache_dir: str | os.PathLike[str] | None = None,
     data_path: str | os.PathLike[str] | None = None,
     *,

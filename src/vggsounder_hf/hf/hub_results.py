@@ -1,23 +1,10 @@
 """Write VGGSounder results into a model card's ``model-index`` (Hub evaluation results).
 
-A result dict of :func:`vggsounder_hf.core.evaluation.evaluate_predictions` (keys like
-``"av/f1"``, ``"a/f1@1"``, ``"mu/a"``) becomes a list of ``huggingface_hub.EvalResult``:
-
-* task ``video-classification`` (the Hub's task for classifying video clips; the Hub has no
-  audio-visual task), named "Audio-visual multi-label classification";
-* dataset ``vggsounder`` ("VGGSounder"), config = label release, split ``test``;
-* one metric per value: ``metric_type`` a Hub metric id (``f1``, ``precision``, ``recall``,
-  ``accuracy`` for subset accuracy, ``jaccard``, ``hit_rate``, ``roc_auc``,
-  ``average_precision`` for AUC-PR, ``modality_confusion`` for μ), a readable
-  ``metric_name`` (``"F1 (av)"``, ``"Macro F1@1 (a only)"``, ``"μ_A"``; the clip set is
-  appended when it is not the default one), ``metric_config`` ``labels`` or ``scores`` (the
-  metric module's config) and ``metric_args`` that identify the value exactly:
-  ``{"column": "av", "clip_set": "default", "average": "micro", "k": 1}``.
-
-The clip set lives in ``metric_args``, not ``dataset.args``: ``huggingface_hub`` groups the
-model-index by (task, dataset, config, split, revision) and keeps one ``args`` per group, so
-two clip sets of the same release could not be told apart there. Values are fractions, as
-computed; undefined values (``None``/NaN, e.g. a column without clips) are left out.
+Each metric value of a result dict of
+:func:`vggsounder_hf.core.evaluation.evaluate_predictions` (keys like ``"av/f1"``,
+``"a/f1@1"``, ``"mu/a"``) becomes one ``huggingface_hub.EvalResult``; how a result key maps
+to an entry, through the metric registry, is :mod:`vggsounder_hf.hf.model_index`
+(:func:`results_to_eval_results`, :func:`card_results`, re-exported here).
 
 :func:`merge_model_card` keeps every result already in the card and replaces only entries
 for the same (dataset, config, split, metric); :func:`push_results` loads the card from the
@@ -33,23 +20,20 @@ Example:
 from __future__ import annotations
 
 import json
-import math
-import numbers
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from vggsounder_hf.core.schema import (
-    DEFAULT_CLIP_SET,
-    METRICS,
-    MU_LABELS,
-    MU_PARTS,
-    Metric,
-    ResultKey,
-    column,
-    metric,
+from vggsounder_hf.core.schema import DEFAULT_CLIP_SET, DEFAULT_LABEL_RELEASE
+from vggsounder_hf.hf.model_index import (
+    DATASET_NAME,
+    DATASET_TYPE,
+    TASK_NAME,
+    TASK_TYPE,
+    card_results,
+    results_to_eval_results,
 )
 
 __all__ = [
@@ -67,205 +51,10 @@ __all__ = [
     "upload_card",
 ]
 
-TASK_TYPE = "video-classification"
-TASK_NAME = "Audio-visual multi-label classification"
-DATASET_TYPE = "vggsounder"
-DATASET_NAME = "VGGSounder"
 COMMIT_MESSAGE = "Add VGGSounder evaluation results"
-_SCORED_FAMILIES = ("label_set", "ranking", "confusion")
-"""Registry families whose values become model-index entries (counts do not)."""
 
 CardLoader = Callable[[str, str | None], str | None]
 Uploader = Callable[[ModelCard, str, str | None], Any]
-
-
-def _parsed_key(key: str) -> ResultKey | None:
-    """The key of a metric value; ``None`` for what is not one (counts, ``per_class``,
-    interval bounds)."""
-    if key == "per_class":
-        return None
-    try:
-        parsed = ResultKey.parse(key)
-    except ValueError:
-        raise ValueError(f"unknown VGGSounder result key {key!r}") from None
-    entry = parsed.entry
-    if parsed.bound is not None or entry is None or entry.family not in _SCORED_FAMILIES:
-        return None
-    return parsed
-
-
-def _metric_value(key: str, entry: Metric, value: Any) -> float | None:
-    """The value as a float; ``None`` when undefined (``None`` or NaN).
-
-    Raises:
-        ValueError: Not a number, infinite, or a rate outside ``[0, 1]``.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"result {key!r} must be a number, got {value!r}")
-    value = float(value)
-    if math.isnan(value):
-        return None
-    if math.isinf(value):
-        raise ValueError(f"result {key!r} is {value}, not a finite number")
-    if entry.percent and not 0.0 <= value <= 1.0:
-        raise ValueError(f"result {key!r} is {value!r}; a rate must be a fraction in [0, 1]")
-    return value
-
-
-def _metric_values(results: Mapping[str, Any]) -> list[tuple[ResultKey, float | None]]:
-    """Every metric value of a flat result dict, parsed and checked, in the dict's order."""
-    values = []
-    for key, raw in results.items():
-        parsed = _parsed_key(key)
-        if parsed is not None:
-            values.append((parsed, _metric_value(key, parsed.entry, raw)))
-    return values
-
-
-def _metric_fields(key: ResultKey, clip_set: str) -> dict[str, Any]:
-    """``metric_type``, ``metric_name`` and ``metric_args`` of one value, from the registry."""
-    entry = key.entry
-    if entry.family == "confusion":
-        return {
-            "metric_type": entry.hub_type,
-            "metric_name": f"{entry.title}_{MU_LABELS[key.column]}",
-            "metric_args": {"inputs": key.column, "clip_set": clip_set},
-        }
-    at_k = "" if key.k is None else f"@{key.k}"
-    args: dict[str, Any] = {"column": column(key.column).key, "clip_set": clip_set}
-    if entry.hub_average is not None:
-        args["average"] = entry.hub_average
-    if key.k is not None:
-        args["k"] = key.k
-    return {
-        "metric_type": entry.hub_type,
-        "metric_name": f"{entry.title}{at_k} ({key.column})",
-        "metric_args": args,
-    }
-
-
-def results_to_eval_results(
-    results: Mapping[str, Any],
-    *,
-    label_version: str,
-    clip_set: str = DEFAULT_CLIP_SET,
-    split: str = "test",
-    k: int | None = None,
-    dataset_type: str = DATASET_TYPE,
-) -> list[EvalResult]:
-    """Turn one flat VGGSounder result dict into ``EvalResult`` entries (one per value).
-
-    Counts (``*/num_clips``, ``*/num_missing``, ``num_unknown_labels``,
-    ``num_unknown_clips``), ``per_class`` and interval bounds (``.../ci_low``,
-    ``.../ci_high``) are not metric values and are skipped.
-
-    Args:
-        results: ``{"<column>/<metric>[@k]": value, "mu/<a|v|a_and_v>": value, ...}``.
-        label_version: the dataset config (``"1.0"`` or ``"0.1.6"``).
-        clip_set: the clip set the results were computed on.
-        split: dataset split.
-        k: keep only top-k results at this ``k`` (scores); ``None`` keeps every ``k``.
-        dataset_type: dataset id recorded in the card (e.g. the Hub id of the dataset).
-
-    Raises:
-        ValueError: an unknown result key, a value that is not a finite number (NaN and
-            ``None`` are undefined and left out), a rate outside ``[0, 1]``, or no result at
-            the requested ``k``.
-
-    Example:
-        >>> [(r.metric_type, r.metric_args) for r in results_to_eval_results(
-        ...     {"a/hit@1": 0.9}, label_version="1.0")]
-        [('hit_rate', {'column': 'a', 'clip_set': 'default', 'k': 1})]
-    """
-    values = _metric_values(results)
-    scores = any(key.k is not None or key.entry.family == "ranking" for key, _ in values)
-    ks_seen = {key.k for key, _ in values if key.k is not None}
-    if k is not None and ks_seen and k not in ks_seen:
-        available = ", ".join(map(str, sorted(ks_seen)))
-        raise ValueError(f"no top-k results at k={k}; the results have k = {available}")
-    clip_suffix = "" if clip_set == DEFAULT_CLIP_SET else f" [{clip_set}]"
-    common = {
-        "task_type": TASK_TYPE,
-        "task_name": TASK_NAME,
-        "dataset_type": dataset_type,
-        "dataset_name": DATASET_NAME,
-        "dataset_config": label_version,
-        "dataset_split": split,
-        "metric_config": "scores" if scores else "labels",
-    }
-    converted: list[EvalResult] = []
-    for key, value in values:
-        if value is None or (k is not None and key.k not in (None, k)):
-            continue
-        fields = _metric_fields(key, clip_set)
-        fields["metric_name"] += clip_suffix
-        converted.append(EvalResult(metric_value=value, **fields, **common))
-    return converted
-
-
-def _card_key(metric_type: Any, args: Mapping[str, Any]) -> str | None:
-    """The result key of a model-index entry written by :func:`results_to_eval_results`
-    (the registry read backwards), or ``None`` for any other entry."""
-    if metric_type == metric("mu").hub_type:
-        part = args.get("inputs")
-        return ResultKey(part, "mu").format() if part in MU_PARTS else None
-    entry = _METRIC_BY_HUB_ID.get((metric_type, args.get("average")))
-    k = args.get("k")
-    if entry is None or not (k is None or (type(k) is int and entry.family == "label_set")):
-        return None
-    try:
-        name = column(args.get("column")).name
-    except ValueError:
-        return None
-    return ResultKey(name, entry.name, k).format()
-
-
-_METRIC_BY_HUB_ID: dict[tuple[str | None, str | None], Metric] = {
-    (entry.hub_type, entry.hub_average): entry
-    for entry in METRICS
-    if entry.family in ("label_set", "ranking")
-}
-
-
-def card_results(
-    card: ModelCard | str,
-    *,
-    label_version: str = "1.0",
-    clip_set: str = DEFAULT_CLIP_SET,
-    split: str = "test",
-    dataset_type: str = DATASET_TYPE,
-) -> dict[str, float]:
-    """Read VGGSounder results back from a model card, as a flat result dict.
-
-    Only entries written by :func:`results_to_eval_results` for this dataset, label version,
-    split and clip set are read; keys are those of
-    :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` (``"av/f1"``, ``"a/hit@1"``,
-    ``"mu/a"``).
-
-    Example:
-        >>> card = merge_model_card(None, results_to_eval_results(
-        ...     {"av/f1": 0.5, "mu/a": 0.1}, label_version="1.0"), "my-model")
-        >>> card_results(str(card))
-        {'av/f1': 0.5, 'mu/a': 0.1}
-    """
-    if isinstance(card, str):
-        card = ModelCard(card)
-    found: dict[str, float] = {}
-    for result in card.data.eval_results or []:
-        args = result.metric_args or {}
-        if (
-            result.dataset_type != dataset_type
-            or result.dataset_config != label_version
-            or result.dataset_split != split
-            or args.get("clip_set") != clip_set
-        ):
-            continue
-        key = _card_key(result.metric_type, args)
-        if key is not None:
-            found[key] = result.metric_value
-    return found
 
 
 def result_key(result: EvalResult) -> tuple:
@@ -373,7 +162,7 @@ def _clip_set_name(value: Any) -> str:
 def result_sets(
     results: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
-    label_version: str = "1.0",
+    label_version: str = DEFAULT_LABEL_RELEASE,
     clip_set: str = DEFAULT_CLIP_SET,
     k: int | None = None,
     model: str | None = None,
@@ -454,7 +243,7 @@ def push_results(
     repo_id: str,
     results: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
-    label_version: str = "1.0",
+    label_version: str = DEFAULT_LABEL_RELEASE,
     clip_set: str = DEFAULT_CLIP_SET,
     model_name: str | None = None,
     k: int | None = None,

@@ -2,16 +2,23 @@
 
 The ``evaluate`` module (``metrics/vggsounder``) stores one row per clip: a *prediction*
 ``{"video_id", "a", "v", "av"}`` and a *reference*, which is a row of the ``vggsounder``
-dataset. This module fixes those schemas (:func:`metric_features`), checks and normalises
-user rows before ``evaluate`` encodes them (:func:`normalise_predictions`,
+dataset. This module fixes those schemas (:func:`metric_features`), checks user rows and
+brings them to the stored form before ``evaluate`` encodes them (:func:`normalise_predictions`,
 :func:`normalise_references`), and scores the stored rows with the one core function,
 :func:`vggsounder_hf.core.evaluation.evaluate_predictions` (:func:`compute_from_rows`).
 
+References are parsed once, when they are added: they are stored as the dataset stores
+them (class indices, modality codes into ``("A", "V", "AV")``, boolean meta flags), and
+:func:`compute_from_rows` builds the :class:`~vggsounder_hf.core.ground_truth.GroundTruth`
+straight from those integers. The same parse checks the evaluation rows of the Trainer hook.
+
 Predictions per input modality:
 
-* ``"labels"`` config: a list of class names or class indices (indices are turned into
-  names, so unknown names can be counted like the reference does), or ``None`` for "no
-  prediction for this input";
+* ``"labels"`` config: a list of class names or class indices, or ``None`` for "no
+  prediction for this input". They are stored as names: an Arrow column has one type and
+  must also hold names that are not classes, which the reference ignores but counts
+  (``num_unknown_labels``); so an index becomes its class name here and the core looks the
+  name up once when scoring;
 * ``"scores"`` config: 309 floats, or ``None``.
 
 A modality that is ``None`` (or absent) for every row is treated as not evaluated.
@@ -20,6 +27,11 @@ Example:
     >>> rows = normalise_predictions([{"video_id": "x_000001", "a": [0]}], "labels", ("dog",))
     >>> rows
     [{'video_id': 'x_000001', 'a': ['dog'], 'v': None, 'av': None}]
+    >>> stored = normalise_references([{"video_id": "x_000001", "labels": ["dog"],
+    ...     "modalities": ["AV"], "background_music": False, "static_image": False,
+    ...     "voice_over": True}], ("dog",))
+    >>> stored[0]["labels"], stored[0]["modalities"], stored[0]["voice_over"]
+    ([0], [2], True)
 """
 
 from __future__ import annotations
@@ -30,12 +42,19 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.core.clip_sets import META_LABELS
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.ground_truth import MODALITY_NAMES, GroundTruth
-from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions, PredictionError
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions, PredictionError
+from vggsounder_hf.core.schema import (
+    DEFAULT_LABEL_RELEASE,
+    INPUT_MODALITIES,
+    META_LABELS,
+    MODALITY_NAMES,
+    PREDICTION_KINDS,
+)
 
-CONFIG_NAMES: tuple[str, ...] = ("labels", "scores")
+CONFIG_NAMES: tuple[str, ...] = PREDICTION_KINDS
+"""The module's configs: the prediction kinds of :mod:`vggsounder_hf.core.schema`."""
 REFERENCE_FIELDS: tuple[str, ...] = ("video_id", "labels", "modalities", *META_LABELS)
 
 
@@ -58,7 +77,9 @@ def metric_features(config_name: str) -> Any:
 
 
 @lru_cache(maxsize=4)
-def class_names_for(label_version: str = "1.0", data_path: str | None = None) -> tuple[str, ...]:
+def class_names_for(
+    label_version: str = DEFAULT_LABEL_RELEASE, data_path: str | None = None
+) -> tuple[str, ...]:
     """The 309 class names (``classes.csv`` order) of a label release."""
     from vggsounder_hf.io.annotations import read_class_names
     from vggsounder_hf.io.sources import resolve_release_files
@@ -119,45 +140,129 @@ def _check_score_lists(rows: list[dict[str, Any]], num_classes: int) -> None:
 
 
 def normalise_references(
-    rows: Iterable[Mapping[str, Any]], class_names: Sequence[str]
+    rows: Iterable[Mapping[str, Any]], class_names: Sequence[str], *, source: str = "references"
 ) -> list[dict[str, Any]]:
-    """Bring reference rows (``vggsounder`` dataset rows) to the stored schema.
+    """Parse reference rows (``vggsounder`` dataset rows) into the stored schema.
 
     Labels may be class indices (as the dataset stores them) or names; modalities may be
-    indices into ``("A", "V", "AV")`` or those strings. Extra fields are dropped.
+    codes into ``("A", "V", "AV")`` or those strings; meta flags must be booleans (a string
+    such as ``"False"`` is refused, not read as true). Extra fields are dropped.
+
+    Args:
+        rows: The rows (a ``datasets.Dataset`` too).
+        class_names: The class list the indices refer to.
+        source: How error messages name the rows (``"references[3] (<video_id>)"``).
+
+    Raises:
+        ValueError: A row lacks a field, or holds an unknown class or modality, labels and
+            modalities of different lengths, or a flag that is not a boolean.
     """
     class_index = {name: index for index, name in enumerate(class_names)}
     normalised = []
-    for number, row in enumerate(_as_rows(rows, "references")):
+    for number, row in enumerate(_as_rows(rows, source)):
         missing = [name for name in REFERENCE_FIELDS if name not in row]
         if missing:
             raise ValueError(
-                f"references[{number}] lacks {missing}; pass rows of the vggsounder dataset"
+                f"{source}[{number}] lacks {missing}; pass rows of the vggsounder dataset"
             )
-        where = f"references[{number}] ({row['video_id']})"
+        video_id = row["video_id"]
+        where = f"{source}[{number}] ({video_id})"
+        if not isinstance(video_id, str):
+            raise ValueError(f"{where}: 'video_id' must be a string, got {type(video_id).__name__}")
         labels = [
-            class_index[label] if isinstance(label, str) and label in class_index else label
-            for label in row["labels"]
+            _class_index(label, class_index, len(class_names), where)
+            for label in _items(row["labels"], "labels", where)
         ]
-        for label in labels:
-            if not isinstance(label, (int, np.integer)) or not 0 <= label < len(class_names):
-                raise ValueError(f"{where}: unknown class {label!r}")
         modalities = [
-            MODALITY_NAMES.index(modality) if modality in MODALITY_NAMES else modality
-            for modality in row["modalities"]
+            _modality_code(modality, where)
+            for modality in _items(row["modalities"], "modalities", where)
         ]
-        for modality in modalities:
-            if not isinstance(modality, (int, np.integer)) or not 0 <= modality < 3:
-                raise ValueError(f"{where}: unknown modality {modality!r}; use {MODALITY_NAMES}")
+        if len(labels) != len(modalities):
+            raise ValueError(f"{where}: {len(labels)} labels but {len(modalities)} modalities")
         normalised.append(
             {
-                "video_id": row["video_id"],
-                "labels": [int(label) for label in labels],
-                "modalities": [int(modality) for modality in modalities],
-                **{name: bool(row[name]) for name in META_LABELS},
+                "video_id": video_id,
+                "labels": labels,
+                "modalities": modalities,
+                **{name: _flag(row[name], name, where) for name in META_LABELS},
             }
         )
     return normalised
+
+
+def _items(value: Any, name: str, where: str) -> list[Any]:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)):
+        raise ValueError(f"{where}: {name!r} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
+def _class_index(label: Any, class_index: Mapping[str, int], num_classes: int, where: str) -> int:
+    if isinstance(label, str) and label in class_index:
+        return class_index[label]
+    if _is_index(label, num_classes):
+        return int(label)
+    raise ValueError(f"{where}: unknown class {label!r}")
+
+
+def _modality_code(modality: Any, where: str) -> int:
+    if isinstance(modality, str) and modality in MODALITY_NAMES:
+        return MODALITY_NAMES.index(modality)
+    if _is_index(modality, len(MODALITY_NAMES)):
+        return int(modality)
+    raise ValueError(f"{where}: unknown modality {modality!r}; use {MODALITY_NAMES}")
+
+
+def _is_index(value: Any, size: int) -> bool:
+    """An integer (not a boolean) in ``0..size-1``."""
+    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return integer and 0 <= value < size
+
+
+def _flag(value: Any, name: str, where: str) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ValueError(f"{where}: {name!r} must be True or False, got {value!r}")
+
+
+def evaluation_rows(
+    eval_dataset: Any, class_names: Sequence[str], label_column: str = "labels"
+) -> list[dict[str, Any]]:
+    """The reference rows of an evaluation split, parsed by :func:`normalise_references`.
+
+    Only the fields a reference needs are read from a ``datasets.Dataset`` (never its audio
+    or video columns); ``label_column`` names the column with the class indices or names.
+
+    Raises:
+        ValueError: A field is missing, the split is empty, the labels are already
+            multi-hot vectors, or a row does not parse.
+    """
+    fields = (*(name for name in REFERENCE_FIELDS if name != "labels"), label_column)
+    select_columns = getattr(eval_dataset, "select_columns", None)
+    column_names = getattr(eval_dataset, "column_names", None)
+    if callable(select_columns) and column_names is not None:
+        missing = [name for name in fields if name not in column_names]
+        if missing:
+            raise ValueError(
+                f"the evaluation dataset has no column(s) {missing}; it has {column_names}"
+            )
+        rows = select_columns(list(dict.fromkeys(fields))).to_list()
+    else:
+        rows = [dict(row) for row in eval_dataset]
+    if not rows:
+        raise ValueError("the evaluation dataset is empty")
+    for number, row in enumerate(rows):
+        if label_column != "labels" and label_column in row:
+            row["labels"] = row[label_column]
+        labels = row.get("labels")
+        if labels is not None and len(labels) and not isinstance(labels[0], (str, int, np.integer)):
+            raise ValueError(
+                f"evaluation row {number}: {label_column!r} holds {type(labels[0]).__name__} "
+                "values, not class indices or names (is it already multi-hot? build "
+                "compute_metrics from the split before with_multi_hot_labels)"
+            )
+    return normalise_references(rows, class_names, source="evaluation row")
 
 
 def compute_from_rows(
@@ -169,6 +274,8 @@ def compute_from_rows(
 ) -> dict[str, Any]:
     """Score stored rows with :func:`~vggsounder_hf.core.evaluation.evaluate_predictions`.
 
+    ``references`` are rows as :func:`normalise_references` stores them (class indices and
+    modality codes), read by :meth:`GroundTruth.from_rows` without a name lookup.
     ``options`` are passed on (``clip_set``, ``columns``, ``ks``, ``tie_break``,
     ``modality_confusion``, ``per_class``).
     """

@@ -1,4 +1,4 @@
-"""VGGSounder metrics inside ``transformers.Trainer``: ``compute_metrics`` and multi-hot labels.
+"""VGGSounder metrics inside ``transformers.Trainer``: ``compute_metrics``.
 
 :func:`make_compute_metrics` builds a ``compute_metrics`` callable from the evaluation
 split. It knows every clip's labels, label modalities and meta flags *in the row order of
@@ -7,15 +7,17 @@ never shuffled). Each call turns the logits into score predictions and scores th
 :func:`vggsounder_hf.core.evaluation.evaluate_predictions`, the function behind the ``evaluate``
 module and the command line, so the numbers are the same everywhere.
 
-:func:`with_multi_hot_labels` (or :func:`multi_hot_labels` inside ``Dataset.map``) turns the
-``labels`` class-index lists into float multi-hot vectors for
-``problem_type="multi_label_classification"``.
+The multi-hot targets for ``problem_type="multi_label_classification"``
+(:func:`with_multi_hot_labels`, :func:`multi_hot_labels`, :func:`multi_hot_features`) live
+in :mod:`vggsounder_hf.hf.multi_hot` and are importable from here too; what ``Trainer``
+passes is read by :mod:`vggsounder_hf.hf.logits`. Neither ``torch`` nor ``transformers`` is
+imported: ``Trainer`` passes numpy arrays (torch tensors with ``batch_eval_metrics=True``;
+they are converted by duck typing).
 
-Neither ``torch`` nor ``transformers`` is imported: ``Trainer`` passes numpy arrays (torch
-tensors with ``batch_eval_metrics=True``; they are converted by duck typing) and
-``datasets`` is imported only by the two functions that need it.
-
-Metric names (``Trainer`` adds ``eval_``; ``prefix`` goes between the two):
+Metric names (``Trainer`` adds ``eval_``; ``prefix`` goes between the two) are result keys
+of :class:`~vggsounder_hf.core.schema.ResultKey`, exactly those of
+:func:`~vggsounder_hf.core.evaluation.evaluate_predictions` for a score model, so
+``eval_av/hit@1`` is ``av/hit@1`` of the ``evaluate`` module:
 
 =============================  ==========================================================
 key                            meaning
@@ -30,10 +32,10 @@ key                            meaning
 =============================  ==========================================================
 
 ``<col>`` is ``a`` and ``a_only`` for the audio input, ``v`` and ``v_only`` for the video
-input, ``av`` for the audio-visual input; these are exactly the keys of
-:func:`~vggsounder_hf.core.evaluation.evaluate_predictions`, so ``eval_av/hit@1`` is
-``av/hit@1`` of the ``evaluate`` module. ``precision``, ``recall``, ``jaccard``,
-``f1_macro`` and ``num_clips`` can be asked for with ``metrics=``. Values are fractions.
+input, ``av`` for the audio-visual input. ``metrics=`` picks any of :data:`METRICS`: every
+label-set and ranking metric of the registry (:data:`vggsounder_hf.core.schema.METRICS`;
+label-set metrics at each ``k``, ranking metrics such as ``map`` and ``d_prime`` once per
+column) and ``num_clips``. Values are as computed: fractions for rates.
 
 Example:
     >>> from vggsounder_hf import load_vggsounder
@@ -47,37 +49,62 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.core.clip_sets import DEFAULT_CLIP_SET, META_LABELS, ClipSet, describe_clip_set
+from vggsounder_hf.core.clip_sets import ClipSet, describe_clip_set
 from vggsounder_hf.core.evaluation import checked_ks, evaluate_predictions
-from vggsounder_hf.core.functional import TIE_BREAKS, TieBreak
-from vggsounder_hf.core.ground_truth import COLUMNS, GroundTruth
-from vggsounder_hf.core.predictions import INPUT_MODALITIES, ModelPredictions
-from vggsounder_hf.core.schema import LABEL_SET_METRICS
-from vggsounder_hf.core.schema import column as column_spec
+from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.schema import (
+    COLUMNS,
+    DEFAULT_CLIP_SET,
+    INPUT_MODALITIES,
+    LABEL_SET_METRICS,
+    MU_PARTS,
+    RANKING_METRICS,
+    TIE_BREAKS,
+    ResultKey,
+    TieBreak,
+    column,
+    columns,
+    result_key,
+    split_list,
+)
+from vggsounder_hf.hf import metric_inputs
+from vggsounder_hf.hf.logits import (
+    logit_rows,
+    multi_hot_label_ids,
+    split_logits,
+    unpack_eval_prediction,
+)
+from vggsounder_hf.hf.multi_hot import (
+    class_label_names,
+    multi_hot_features,
+    multi_hot_labels,
+    with_multi_hot_labels,
+)
 
 __all__ = [
     "DEFAULT_METRICS",
     "METRICS",
     "VGGSounderComputeMetrics",
     "make_compute_metrics",
+    "metric_names",
     "multi_hot_features",
     "multi_hot_labels",
     "with_multi_hot_labels",
 ]
 
-CURVE_METRICS: tuple[str, ...] = ("auc_roc", "auc_pr")
-METRICS: tuple[str, ...] = (*LABEL_SET_METRICS, *CURVE_METRICS, "num_clips")
-"""Every metric :func:`make_compute_metrics` can return."""
+METRICS: tuple[str, ...] = (*LABEL_SET_METRICS, *RANKING_METRICS, "num_clips")
+"""Every metric :func:`make_compute_metrics` can return: the registry's label-set and
+ranking metrics, and the clip count."""
 DEFAULT_METRICS: tuple[str, ...] = ("hit", "f1", "subset_accuracy", "auc_roc", "auc_pr")
 """Returned unless ``metrics=`` says otherwise (label-set metrics at each ``k``)."""
-MU_METRICS: tuple[str, ...] = ("mu/a", "mu/v", "mu/a_and_v")
-
-_REFERENCE_FIELDS = ("video_id", "modalities", *META_LABELS)
+SCORED_KIND = "scores"
+"""Logits are scores: the keys are those of a score model."""
 
 
 class VGGSounderComputeMetrics:
@@ -120,7 +147,7 @@ class VGGSounderComputeMetrics:
 
         class_names = _class_names(eval_dataset, label_column, class_names)
         self.ks = checked_ks(ks, len(class_names))
-        rows = _reference_rows(eval_dataset, label_column)
+        rows = metric_inputs.evaluation_rows(eval_dataset, class_names, label_column)
         self.truth = GroundTruth.from_rows(rows, class_names)
         self.video_ids = np.asarray([row["video_id"] for row in rows], dtype=object)
         # All labels of each evaluation row (any modality), in row order: the sanity check
@@ -132,7 +159,12 @@ class VGGSounderComputeMetrics:
                 f"no clip of the evaluation dataset ({len(self.truth)} rows) is in clip set "
                 f"{describe_clip_set(clip_set)!r}; pass clip_set='full' to score every row"
             )
-        self.metric_names = self._metric_names()
+        self.metric_names = metric_names(
+            self.columns,
+            self.metrics,
+            self.ks,
+            self.modality_confusion and set(self.input_modalities) == set(INPUT_MODALITIES),
+        )
         self._batches: list[dict[str, np.ndarray]] = []
         self._rows_seen = 0
 
@@ -162,7 +194,7 @@ class VGGSounderComputeMetrics:
         Returns:
             ``{prefix + name: value}`` for every name in :attr:`metric_names`.
         """
-        predictions, label_ids = _unpack(eval_prediction)
+        predictions, label_ids = unpack_eval_prediction(eval_prediction)
         if compute_result is None:
             if self._batches:
                 self.reset()
@@ -171,14 +203,14 @@ class VGGSounderComputeMetrics:
                     "batch_eval_metrics evaluation were pending (they are now discarded)"
                 )
             logits = self._split(predictions)
-            self._check_label_ids(label_ids, 0, _num_rows(logits))
+            self._check_label_ids(label_ids, 0, logit_rows(logits))
             return self._score(logits)
         try:
             # A copy: the caller may reuse its buffers before the last batch arrives.
             logits = {m: np.array(a, copy=True) for m, a in self._split(predictions).items()}
-            self._check_label_ids(label_ids, self._rows_seen, _num_rows(logits))
+            self._check_label_ids(label_ids, self._rows_seen, logit_rows(logits))
             self._batches.append(logits)
-            self._rows_seen += _num_rows(logits)
+            self._rows_seen += logit_rows(logits)
             if not compute_result:
                 if self._rows_seen > self.num_rows:
                     raise ValueError(self._count_message(self._rows_seen, "so far"))
@@ -209,7 +241,7 @@ class VGGSounderComputeMetrics:
         self._rows_seen = 0
 
     def _score(self, per_input: dict[str, np.ndarray]) -> dict:
-        rows = _num_rows(per_input)
+        rows = logit_rows(per_input)
         if rows != self.num_rows:
             raise ValueError(self._count_message(rows, "in total"))
         predictions = ModelPredictions.from_scores(
@@ -228,110 +260,22 @@ class VGGSounderComputeMetrics:
         )
         return {self.prefix + name: _plain(results[name]) for name in self.metric_names}
 
-    def _metric_names(self) -> tuple[str, ...]:
-        names = []
-        for column in self.columns:
-            key = column_spec(column).key
-            for metric in self.metrics:
-                if metric in LABEL_SET_METRICS:
-                    names.extend(f"{key}/{metric}@{k}" for k in self.ks)
-                else:
-                    names.append(f"{key}/{metric}")
-        if self.modality_confusion and set(self.input_modalities) == set(INPUT_MODALITIES):
-            names.extend(MU_METRICS)
-            if "num_clips" in self.metrics:
-                names.append("mu/num_clips")
-        return tuple(names)
-
     def _split(self, predictions: Any) -> dict[str, np.ndarray]:
-        """``{input_modality: (n, num_classes) array}`` from what ``Trainer`` passes."""
-        if predictions is None:
-            raise ValueError(
-                "Trainer passed no logits (is prediction_loss_only set, or does the model "
-                "return only a loss?)"
-            )
-        if isinstance(predictions, list):  # eval_do_concat_batches=False: one item per batch
-            if not predictions:
-                raise ValueError("the predictions are an empty list of batches")
-            parts = [self._split(batch) for batch in predictions]
-            return {
-                modality: np.concatenate([part[modality] for part in parts])
-                for modality in self.input_modalities
-            }
-        modalities = self.input_modalities
-        if isinstance(predictions, Mapping):
-            missing = [modality for modality in modalities if modality not in predictions]
-            if missing:
-                raise ValueError(
-                    f"the predictions mapping has no logits for input(s) {missing}; "
-                    f"it has {sorted(predictions)}"
-                )
-            arrays = [_to_numpy(predictions[modality]) for modality in modalities]
-        elif isinstance(predictions, tuple):  # a model's outputs: logits first
-            if not predictions:
-                raise ValueError("the predictions are an empty tuple")
-            first = _to_numpy(predictions[0])
-            if len(modalities) == 1 or first.ndim == 3:
-                arrays = self._unstack(first)
-            elif len(predictions) >= len(modalities):
-                arrays = [_to_numpy(item) for item in predictions[: len(modalities)]]
-            else:
-                raise ValueError(
-                    f"expected logits for inputs {modalities}: a (N, {len(modalities)}, "
-                    f"{self.num_classes}) array or a tuple of {len(modalities)} (N, "
-                    f"{self.num_classes}) arrays; got a tuple of {len(predictions)}"
-                )
-        else:
-            arrays = self._unstack(_to_numpy(predictions))
-        for modality, array in zip(modalities, arrays, strict=True):
-            if array.ndim != 2 or array.shape[1] != self.num_classes:
-                raise ValueError(
-                    f"logits for input {modality!r} have shape {array.shape}; expected "
-                    f"(N, {self.num_classes}) (one row per clip, one column per class)"
-                )
-        if len({array.shape[0] for array in arrays}) > 1:
-            raise ValueError(
-                "the logits of the inputs have different numbers of rows: "
-                + ", ".join(f"{m} {a.shape[0]}" for m, a in zip(modalities, arrays, strict=True))
-            )
-        return dict(zip(modalities, arrays, strict=True))
-
-    def _unstack(self, array: np.ndarray) -> list[np.ndarray]:
-        modalities = self.input_modalities
-        if len(modalities) == 1:
-            if array.ndim == 3 and array.shape[1] == 1:
-                return [array[:, 0]]
-            return [array]
-        if array.ndim != 3 or array.shape[1] != len(modalities):
-            raise ValueError(
-                f"logits for inputs {modalities} must have shape (N, {len(modalities)}, "
-                f"{self.num_classes}) with the inputs in that order; got {array.shape}"
-            )
-        return [array[:, index] for index in range(len(modalities))]
+        return split_logits(predictions, self.input_modalities, self.num_classes)
 
     def _check_label_ids(self, label_ids: Any, start: int, count: int) -> None:
         """Every positive of multi-hot ``label_ids`` must be a label of its row's clip."""
-        if not self.check_labels or label_ids is None:
+        if not self.check_labels:
             return
-        if isinstance(label_ids, list):
-            if not label_ids:
-                return
-            label_ids = np.concatenate([_to_numpy(part) for part in label_ids])
-        elif isinstance(label_ids, tuple):
-            label_ids = label_ids[0] if label_ids else None
-            if label_ids is None:
-                return
-        label_ids = _to_numpy(label_ids)
-        if label_ids.ndim != 2 or label_ids.shape[1] != self.num_classes:
-            return  # not multi-hot VGGSounder labels (e.g. class indices): nothing to check
-        if start + len(label_ids) > self.num_rows or len(label_ids) != count:
-            return  # the row count check names this problem
+        label_ids = multi_hot_label_ids(label_ids, self.num_classes)
+        if label_ids is None or start + len(label_ids) > self.num_rows or len(label_ids) != count:
+            return  # nothing to check, or the row count check names the problem
         positive = label_ids > 0.5
         foreign = positive & ~self._row_labels[start : start + len(label_ids)]
         if foreign.any():
-            row, column = np.argwhere(foreign)[0]
+            row, label = np.argwhere(foreign)[0]
             raise ValueError(
-                f"label_ids row {start + row} marks class {self.class_names[column]!r}, which is "
+                f"label_ids row {start + row} marks class {self.class_names[label]!r}, which is "
                 f"not a label of clip {self.video_ids[start + row]!r}, the clip of evaluation row "
                 f"{start + row}: the evaluation dataset given to Trainer is not the one (in the "
                 "same order) that make_compute_metrics was built from. If your training labels "
@@ -373,8 +317,9 @@ def make_compute_metrics(
         ks: Top-k cut-offs for the label-set metrics (default ``(1,)``).
         tie_break: ``"reference"`` (numpy's sort, as the authors) or ``"lowest_index"``.
         metrics: Names from :data:`METRICS` (default :data:`DEFAULT_METRICS`).
-        columns: Columns to report (default: every column of the given inputs: ``a`` and
-            ``a only`` for ``"a"``, ``v`` and ``v only`` for ``"v"``, ``av`` for ``"av"``).
+        columns: Columns to report, in any spelling (``"a only"``, ``"a_only"``; default:
+            every column of the given inputs: ``a`` and ``a only`` for ``"a"``, ``v`` and
+            ``v only`` for ``"v"``, ``av`` for ``"av"``).
         modality_confusion: Report ``mu/*`` when the logits cover all three inputs.
         prefix: Put before every key, e.g. ``"vggsounder/"`` gives
             ``eval_vggsounder/av/hit@1``.
@@ -407,98 +352,34 @@ def make_compute_metrics(
     return VGGSounderComputeMetrics(eval_dataset, input_modality, **options)
 
 
-def multi_hot_labels(
-    example_or_batch: Mapping[str, Any],
-    num_classes: int = 309,
-    label_column: str = "labels",
-    output_column: str = "labels",
-) -> dict[str, np.ndarray]:
-    """Float32 multi-hot vectors of the class indices in ``label_column``.
+def metric_names(
+    column_names: Sequence[str],
+    metrics: Sequence[str],
+    ks: Sequence[int],
+    modality_confusion: bool = False,
+) -> tuple[str, ...]:
+    """The result keys of these metrics for a score model, in column, metric, ``k`` order.
 
-    A ``Dataset.map`` function, batched (``example_or_batch[label_column]`` is a list of
-    index lists; gives ``(n, num_classes)``) or not (one index list; gives
-    ``(num_classes,)``). All labels count, whatever their modality. When ``output_column``
-    is the existing ``labels`` column, ``map`` keeps its ``ClassLabel`` type and casts the
-    vectors to integers unless it is given ``features=``: use :func:`with_multi_hot_labels`,
-    or ``dataset.map(multi_hot_labels, batched=True,
-    features=multi_hot_features(dataset.features))``.
-
-    Raises:
-        ValueError: A label that is not an integer class index in ``0..num_classes-1``.
+    Built by the key grammar the scoring writes (:func:`~vggsounder_hf.core.schema.result_key`),
+    so whether a metric has one key per ``k`` comes from its registry row: a new metric of
+    the registry gets the right names here without a change.
 
     Example:
-        >>> multi_hot_labels({"labels": [[0, 2], [1]]}, num_classes=3)["labels"].tolist()
-        [[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
-        >>> multi_hot_labels({"labels": [2]}, num_classes=3)["labels"].tolist()
-        [0.0, 0.0, 1.0]
+        >>> metric_names(["av"], ["hit", "d_prime"], [1, 3])
+        ('av/hit@1', 'av/hit@3', 'av/d_prime')
+        >>> metric_names(["a only"], ["num_clips"], [1], modality_confusion=True)
+        ('a_only/num_clips', 'mu/a', 'mu/v', 'mu/a_and_v', 'mu/num_clips')
     """
-    if label_column not in example_or_batch:
-        raise ValueError(
-            f"the examples have no column {label_column!r}; they have {sorted(example_or_batch)}"
-        )
-    value = example_or_batch[label_column]
-    items = list(value)
-    batched = bool(items) and all(
-        isinstance(item, (list, tuple, np.ndarray)) or _is_tensor(item) for item in items
-    )
-    rows = items if batched else [items]
-    vectors = np.zeros((len(rows), num_classes), dtype=np.float32)
-    for row, labels in enumerate(rows):
-        indices = [_label_index(label, num_classes, label_column, row) for label in labels]
-        vectors[row, indices] = 1.0
-    return {output_column: vectors if batched else vectors[0]}
-
-
-def multi_hot_features(
-    features: Any, label_column: str = "labels", output_column: str = "labels"
-) -> Any:
-    """The ``datasets.Features`` after :func:`multi_hot_labels`: ``output_column`` becomes
-    ``List(Value("float32"), length=num_classes)``, every other column is kept.
-
-    Raises:
-        ValueError: ``label_column`` is not a list of ``ClassLabel``.
-    """
-    import datasets
-
-    num_classes = len(_feature_names(features, label_column))
-    updated = datasets.Features(dict(features))
-    updated[output_column] = datasets.List(datasets.Value("float32"), length=num_classes)
-    return updated
-
-
-def with_multi_hot_labels(
-    dataset: Any,
-    *,
-    label_column: str = "labels",
-    output_column: str = "labels",
-    **map_kwargs: Any,
-) -> Any:
-    """``dataset`` with float32 multi-hot ``labels``, for
-    ``problem_type="multi_label_classification"`` (``BCEWithLogitsLoss``).
-
-    With the default ``output_column="labels"`` the class-index lists are replaced (build
-    :func:`make_compute_metrics` from ``dataset`` first); other columns are kept (Trainer
-    drops the ones the model does not take). ``map_kwargs`` go to ``Dataset.map`` (e.g.
-    ``num_proc``, ``desc``).
-
-    Example:
-        >>> eval_dataset = with_multi_hot_labels(load_vggsounder("1.0"))  # doctest: +SKIP
-        >>> eval_dataset.features["labels"]  # doctest: +SKIP
-        List(Value('float32'), length=309)
-    """
-    features = multi_hot_features(dataset.features, label_column, output_column)
-    num_classes = features[output_column].length
-    return dataset.map(
-        multi_hot_labels,
-        batched=True,
-        features=features,
-        fn_kwargs={
-            "num_classes": num_classes,
-            "label_column": label_column,
-            "output_column": output_column,
-        },
-        **map_kwargs,
-    )
+    names: dict[str, None] = {}
+    for name in column_names:
+        for metric_name in metrics:
+            # A metric without top-k gives the same key for every k: kept once.
+            names.update(dict.fromkeys(result_key(metric_name, name, SCORED_KIND, k) for k in ks))
+    if modality_confusion:
+        names.update(dict.fromkeys(ResultKey(part, "mu").format() for part in MU_PARTS))
+        if "num_clips" in metrics:
+            names[ResultKey("mu", "num_clips").format()] = None
+    return tuple(names)
 
 
 def _input_modalities(input_modality: str | Sequence[str]) -> tuple[str, ...]:
@@ -517,44 +398,30 @@ def _input_modalities(input_modality: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(given)
 
 
-def _checked_metrics(metrics: Sequence[str]) -> tuple[str, ...]:
-    checked = (metrics,) if isinstance(metrics, str) else tuple(metrics)
-    unknown = [metric for metric in checked if metric not in METRICS]
-    if unknown or not checked:
-        raise ValueError(f"unknown metric(s) {unknown or checked}; choose from {METRICS}")
+def _checked_metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
+    checked = tuple(dict.fromkeys(split_list(metrics)))
+    if not checked:
+        raise ValueError(f"no metric selected; choose from {METRICS}")
+    unknown = [name for name in checked if name not in METRICS]
+    if unknown:
+        raise ValueError(f"unknown metric(s) {unknown}; choose from {METRICS}")
     return checked
 
 
 def _checked_columns(
-    columns: Sequence[str] | None, input_modalities: tuple[str, ...]
+    column_names: Sequence[str] | str | None, input_modalities: tuple[str, ...]
 ) -> tuple[str, ...]:
-    if columns is None:
-        return tuple(column for column in COLUMNS if column_spec(column).input in input_modalities)
-    checked = (columns,) if isinstance(columns, str) else tuple(columns)
-    for column in checked:
-        if column not in COLUMNS:
-            raise ValueError(f"unknown column {column!r}; use {COLUMNS}")
-        if column_spec(column).input not in input_modalities:
+    """Column names as printed (any spelling accepted); default: every column of the inputs."""
+    if column_names is None:
+        return tuple(name for name in COLUMNS if column(name).input in input_modalities)
+    checked = columns(column_names)
+    for name in checked:
+        if column(name).input not in input_modalities:
             raise ValueError(
-                f"column {column!r} needs logits of input {column_spec(column).input!r}, which "
+                f"column {name!r} needs logits of input {column(name).input!r}, which "
                 f"input_modality={input_modalities} does not include"
             )
     return checked
-
-
-def _feature_names(features: Any, column: str) -> list[str]:
-    if features is None or column not in features:
-        raise ValueError(f"the dataset has no column {column!r}")
-    feature = getattr(features[column], "feature", None)
-    names = getattr(feature, "names", None)
-    if not names:
-        raise ValueError(
-            f"column {column!r} is {features[column]}, not a list of ClassLabel: the dataset "
-            "already holds multi-hot vectors or unnamed labels. Build compute_metrics from the "
-            "split before with_multi_hot_labels, or pass class_names= and the label_column "
-            "that holds class indices"
-        )
-    return list(names)
 
 
 def _class_names(
@@ -568,84 +435,8 @@ def _class_names(
             "class_names is needed when eval_dataset is not a datasets.Dataset with "
             f"ClassLabel {label_column!r}"
         )
-    return tuple(_feature_names(features, label_column))
-
-
-def _reference_rows(eval_dataset: Any, label_column: str) -> list[dict[str, Any]]:
-    """The rows as plain dicts with the fields :meth:`GroundTruth.from_rows` reads."""
-    fields = (*_REFERENCE_FIELDS, label_column)
-    select_columns = getattr(eval_dataset, "select_columns", None)
-    column_names = getattr(eval_dataset, "column_names", None)
-    if callable(select_columns) and column_names is not None:
-        missing = [name for name in fields if name not in column_names]
-        if missing:
-            raise ValueError(
-                f"the evaluation dataset has no column(s) {missing}; it has {column_names}"
-            )
-        rows = select_columns(list(dict.fromkeys(fields))).to_list()
-    else:
-        rows = [dict(row) for row in eval_dataset]
-    if label_column != "labels":
-        for row in rows:
-            if label_column in row:
-                row["labels"] = row[label_column]
-    for number, row in enumerate(rows):
-        labels = row.get("labels")
-        if labels is not None and len(labels) and not isinstance(labels[0], (str, int, np.integer)):
-            raise ValueError(
-                f"evaluation row {number}: {label_column!r} holds {type(labels[0]).__name__} "
-                "values, not class indices or names (is it already multi-hot? build "
-                "compute_metrics from the split before with_multi_hot_labels)"
-            )
-    if not rows:
-        raise ValueError("the evaluation dataset is empty")
-    return rows
-
-
-def _unpack(eval_prediction: Any) -> tuple[Any, Any]:
-    predictions = getattr(eval_prediction, "predictions", None)
-    if predictions is not None or hasattr(eval_prediction, "label_ids"):
-        return predictions, getattr(eval_prediction, "label_ids", None)
-    if isinstance(eval_prediction, tuple) and len(eval_prediction) >= 2:
-        return eval_prediction[0], eval_prediction[1]
-    raise TypeError(
-        "compute_metrics expects an EvalPrediction or a (predictions, label_ids) pair, got "
-        f"{type(eval_prediction).__name__}"
-    )
-
-
-def _is_tensor(value: Any) -> bool:
-    return type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach")
-
-
-def _to_numpy(value: Any) -> np.ndarray:
-    """A numpy array from a numpy array, a torch tensor (any device, bf16 too) or a list."""
-    if _is_tensor(value):
-        value = value.detach().cpu()
-        if str(value.dtype) == "torch.bfloat16":  # numpy has no bfloat16; Trainer does the same
-            value = value.float()
-        return value.numpy()
-    return np.asarray(value)
-
-
-def _num_rows(per_input: Mapping[str, np.ndarray]) -> int:
-    return next(iter(per_input.values())).shape[0]
+    return tuple(class_label_names(features, label_column))
 
 
 def _plain(value: Any) -> float | int:
     return int(value) if isinstance(value, (int, np.integer)) else float(value)
-
-
-def _label_index(label: Any, num_classes: int, label_column: str, row: int) -> int:
-    if hasattr(label, "item") and not isinstance(label, (list, tuple)):
-        label = label.item()
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
-        raise ValueError(
-            f"{label_column!r} of example {row} in the batch holds {label!r}, not a class index"
-        )
-    if not 0 <= label < num_classes:
-        raise ValueError(
-            f"{label_column!r} of example {row} in the batch holds class index {label}, "
-            f"outside 0..{num_classes - 1}"
-        )
-    return int(label)
