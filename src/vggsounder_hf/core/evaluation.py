@@ -25,6 +25,8 @@ with columns ``a``, ``v``, ``av``, ``a_only``, ``v_only``:
   model has all three inputs (top-1 predictions for scores);
 * ``num_unknown_labels`` (predicted names that are not classes, ignored) and
   ``num_unknown_clips`` (predicted clips that are not in the ground truth, ignored).
+* with ``bootstrap=B``: ``"<key>/ci_low"`` and ``"<key>/ci_high"`` for every rate, percentile
+  intervals over ``B`` resamples of the clips (see :mod:`vggsounder_hf.core.bootstrap`).
 
 Rates are fractions in ``[0, 1]`` (``d_prime`` is a z-score difference; counts are ints).
 
@@ -56,6 +58,7 @@ from vggsounder_hf.core.alignment import (
     checked_columns,
     checked_ks,
 )
+from vggsounder_hf.core.bootstrap import bootstrap_intervals, check_bootstrap_options
 from vggsounder_hf.core.clip_sets import ClipSet
 from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
@@ -90,6 +93,10 @@ def evaluate_predictions(
     tie_break: TieBreak = "reference",
     modality_confusion: bool = True,
     per_class: bool = False,
+    bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    ranking_resamples: int | None = None,
 ) -> dict[str, Any]:
     """Every VGGSounder metric of one model.
 
@@ -109,15 +116,23 @@ def evaluate_predictions(
         modality_confusion: Compute μ when the model has all three inputs.
         per_class: Also return ``"per_class"``: per column, per-class F1 (and for scores
             average precision and AUC-ROC) keyed by class name.
+        bootstrap: Resamples for confidence intervals; ``0`` (the default) computes none.
+        confidence: Coverage of the intervals, strictly between 0 and 1.
+        seed: Seed of the resamples: the same seed gives the same intervals (``None``:
+            fresh entropy).
+        ranking_resamples: Resamples (the first of the same draws) for the ranking metrics
+            of score models; ``None``: ``min(bootstrap, 200)``, as they cost far more.
 
     Returns:
         A flat ``dict`` of results (see the module docstring for the names), plus
         ``"per_class"`` when asked (``None`` for a class whose AUC is undefined).
 
     Raises:
-        ValueError: Unknown column, bad ``ks`` or ``tie_break``, or class lists that differ.
+        ValueError: Unknown column, bad ``ks``, ``tie_break`` or bootstrap option, or class
+            lists that differ.
     """
     columns = checked_columns(columns)
+    check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
     if isinstance(predictions, AlignedModel):
         if predictions.truth is not truth:
             raise ValueError("the aligned model was aligned to another ground truth")
@@ -130,6 +145,10 @@ def evaluate_predictions(
         columns=columns,
         modality_confusion=modality_confusion,
         per_class=per_class,
+        bootstrap=bootstrap,
+        confidence=confidence,
+        seed=seed,
+        ranking_resamples=ranking_resamples,
     )
 
 
@@ -140,10 +159,17 @@ def score(
     columns: Sequence[str] = COLUMNS,
     modality_confusion: bool = True,
     per_class: bool = False,
+    bootstrap: int = 0,
+    confidence: float = 0.95,
+    seed: int | None = 0,
+    ranking_resamples: int | None = None,
 ) -> dict[str, Any]:
     """Every metric of an aligned model on one set of clips (a clip set or a boolean mask
     over the model's ground truth); see :func:`evaluate_predictions` for the arguments."""
     columns = checked_columns(columns)
+    resamples, confidence, seed, ranking_resamples = check_bootstrap_options(
+        bootstrap, confidence, seed, ranking_resamples
+    )
     mask = model.mask(clips)
     results: dict[str, Any] = {}
     per_class_results: dict[str, Any] = {}
@@ -158,6 +184,19 @@ def score(
         results.update(confusion_scores(model, model.confusion_clips(mask)))
     results["num_unknown_labels"] = model.num_unknown_labels
     results["num_unknown_clips"] = model.num_unknown_clips
+    if resamples:
+        results.update(
+            bootstrap_intervals(
+                model,
+                mask,
+                resamples=resamples,
+                confidence=confidence,
+                seed=seed,
+                ranking_resamples=ranking_resamples,
+                columns=columns,
+                modality_confusion=modality_confusion,
+            )
+        )
     if per_class:
         results["per_class"] = per_class_results
     return results
