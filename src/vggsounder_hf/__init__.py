@@ -35,6 +35,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     "score": "vggsounder_hf.core.evaluation",
     "clip_set_difference": "vggsounder_hf.core.evaluation",
     "modality_confusion_per_clip": "vggsounder_hf.core.evaluation",
+    "compare_models": "vggsounder_hf.core.bootstrap",
     "GroundTruth": "vggsounder_hf.core.ground_truth",
     "ModelPredictions": "vggsounder_hf.core.predictions",
     "PredictionError": "vggsounder_hf.core.predictions",

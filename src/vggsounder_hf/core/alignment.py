@@ -150,6 +150,7 @@ class AlignedModel:
     ks: tuple[int, ...]
     tie_break: TieBreak
     num_unknown_clips: int
+    mu_ground_truth: str = "all_labels"
 
     @property
     def kind(self) -> str:
@@ -206,12 +207,13 @@ class AlignedModel:
             class_scores=given.class_major[:, prediction_rows],
         )
 
-    def confusion_clips(self, clips: object, ground_truth: str = "all_labels") -> np.ndarray:
+    def confusion_clips(self, clips: object, ground_truth: str | None = None) -> np.ndarray:
         """Indices of the clips μ is computed over: every clip of ``clips`` for label sets,
         those scored by all three inputs for scores (the reference's rules); with
-        ``ground_truth="av_labels"`` (the paper's μ) only the clips that have an AV label."""
+        ``ground_truth="av_labels"`` (the paper's μ) only the clips that have an AV label.
+        ``None``: the model's :attr:`mu_ground_truth`."""
         mask = self.mask(clips) & True  # a copy
-        if _mu_subset(ground_truth) == "av":
+        if _mu_subset(ground_truth or self.mu_ground_truth) == "av":
             mask &= self.truth.labels("av").any(axis=1)
         if self.kind == "scores":
             for given in self.inputs.values():
@@ -219,12 +221,14 @@ class AlignedModel:
         return np.flatnonzero(mask)
 
     def hits(
-        self, modality: str, clip_indices: np.ndarray, ground_truth: str = "all_labels"
+        self, modality: str, clip_indices: np.ndarray, ground_truth: str | None = None
     ) -> np.ndarray:
         """Per clip, whether the input hits one of the clip's labels (of any modality, or
-        only its AV labels with ``ground_truth="av_labels"``); top-1 for scores."""
+        only its AV labels with ``ground_truth="av_labels"``); top-1 for scores.
+        ``None``: the model's :attr:`mu_ground_truth`."""
         given = self.inputs[modality]
-        all_labels = self.truth.labels(_mu_subset(ground_truth))[clip_indices]
+        subset = _mu_subset(ground_truth or self.mu_ground_truth)
+        all_labels = self.truth.labels(subset)[clip_indices]
         if self.kind == "labels":
             return np.any(all_labels & given.predicted[clip_indices], axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]
@@ -241,6 +245,7 @@ def align(
     *,
     ks: Iterable[int] = DEFAULT_KS,
     tie_break: TieBreak = "reference",
+    mu_ground_truth: str = "all_labels",
 ) -> AlignedModel:
     """Match a model's predictions to the ground truth once (and rank its scores once).
 
@@ -251,12 +256,16 @@ def align(
             for scores).
         tie_break: How top-k treats tied scores (see
             :func:`vggsounder_hf.core.ranking.top_k_ranking`).
+        mu_ground_truth: What μ counts as a hit (see
+            :data:`vggsounder_hf.core.schema.MU_GROUND_TRUTHS`): ``"all_labels"`` (the
+            authors' code) or ``"av_labels"`` (the paper's Table 2).
 
     Raises:
         ValueError: Bad ``ks`` or ``tie_break``, or class lists that differ.
     """
     ks = checked_ks(ks, truth.num_classes if predictions.kind == "scores" else None)
     tie_break = checked_tie_break(tie_break)
+    _mu_subset(mu_ground_truth)
     if tuple(predictions.class_names) != tuple(truth.class_names):
         raise ValueError("predictions and ground truth use different class lists")
     inputs: dict[str, AlignedInput] = {}
@@ -275,7 +284,7 @@ def align(
                 class_major=np.ascontiguousarray(given.matrix.T),
             )
     unknown = _unknown_clips(predictions, truth, rows_by_ids)
-    return AlignedModel(truth, predictions, inputs, ks, tie_break, unknown)
+    return AlignedModel(truth, predictions, inputs, ks, tie_break, unknown, mu_ground_truth)
 
 
 def _mu_subset(ground_truth: str) -> str:

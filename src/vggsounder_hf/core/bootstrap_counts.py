@@ -317,9 +317,9 @@ def confusion_resamples(
         clip_indices: μ's clips (:meth:`AlignedModel.confusion_clips`).
         weights: ``(B, len(clip_indices))`` their resample weights.
     """
-    hit_a, hit_v, hit_av = (model.hits(modality, clip_indices) for modality in INPUT_MODALITIES)
-    missed = ~hit_av
-    confused = {"a": hit_a & missed, "v": hit_v & missed, "a_and_v": hit_a & hit_v & missed}
+    confused = functional.confused(
+        *(model.hits(modality, clip_indices) for modality in INPUT_MODALITIES)
+    )
     flags = np.stack([confused[part] for part in MU_PARTS], axis=1)
     counts = _weighted_sums(weights, flags).astype(np.float64)
     totals = weights.sum(axis=1, dtype=np.float64)[:, None]

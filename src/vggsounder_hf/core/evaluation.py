@@ -66,11 +66,14 @@ from vggsounder_hf.core.schema import (
     COLUMNS,
     DEFAULT_CLIP_SET,
     DEFAULT_KS,
+    DEFAULT_PROTOCOL,
+    INPUT_MODALITIES,
     MU_PARTS,
     ResultKey,
     TieBreak,
     column,
 )
+from vggsounder_hf.core.schema import protocol as schema_protocol
 
 __all__ = [
     "AlignedModel",
@@ -97,6 +100,8 @@ def evaluate_predictions(
     confidence: float = 0.95,
     seed: int | None = 0,
     ranking_resamples: int | None = None,
+    protocol: str = DEFAULT_PROTOCOL,
+    mu_ground_truth: str | None = None,
 ) -> dict[str, Any]:
     """Every VGGSounder metric of one model.
 
@@ -107,6 +112,7 @@ def evaluate_predictions(
             ``ks`` and ``tie_break`` are the alignment's).
         clip_set: Which clips of ``truth`` to score (see :mod:`vggsounder_hf.core.clip_sets`);
             ``"default"`` is the reference's default, clips without background music.
+            ``truth`` decides the label release: the paper's tables use release 0.1.6.
         columns: Subset of ``("a", "v", "av", "a only", "v only")`` (any spelling). Columns
             whose input modality the model lacks are left out.
         ks: Top-k cut-offs for score predictions (validated for every kind).
@@ -122,6 +128,12 @@ def evaluate_predictions(
             fresh entropy).
         ranking_resamples: Resamples (the first of the same draws) for the ranking metrics
             of score models; ``None``: ``min(bootstrap, 200)``, as they cost far more.
+        protocol: ``"reference"`` (the authors' code) or ``"paper"`` (the printed tables):
+            sets the default of ``mu_ground_truth`` (see
+            :data:`vggsounder_hf.core.schema.PROTOCOLS`).
+        mu_ground_truth: ``"all_labels"``: μ over every clip, a hit is any of its labels
+            (the authors' code); ``"av_labels"``: μ over the clips with an AV label, a hit
+            is one of its AV labels (the paper's Table 2). ``None``: the protocol's.
 
     Returns:
         A flat ``dict`` of results (see the module docstring for the names), plus
@@ -133,12 +145,19 @@ def evaluate_predictions(
     """
     columns = checked_columns(columns)
     check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
+    mu = mu_ground_truth or schema_protocol(protocol).mu_ground_truth
     if isinstance(predictions, AlignedModel):
         if predictions.truth is not truth:
             raise ValueError("the aligned model was aligned to another ground truth")
+        asked = mu_ground_truth is not None or protocol != DEFAULT_PROTOCOL
+        if asked and predictions.mu_ground_truth != mu:
+            raise ValueError(
+                f"the aligned model computes μ with {predictions.mu_ground_truth!r}, not {mu!r}:"
+                " pass mu_ground_truth to align()"
+            )
         model = predictions
     else:
-        model = align(truth, predictions, ks=ks, tie_break=tie_break)
+        model = align(truth, predictions, ks=ks, tie_break=tie_break, mu_ground_truth=mu)
     return score(
         model,
         clip_set,
@@ -281,6 +300,7 @@ def modality_confusion_per_clip(
     *,
     clip_set: ClipSet = DEFAULT_CLIP_SET,
     tie_break: TieBreak = "reference",
+    mu_ground_truth: str = "all_labels",
 ) -> dict[str, np.ndarray]:
     """Per clip, which inputs hit a true label: the clip-level view behind μ.
 
@@ -298,22 +318,20 @@ def modality_confusion_per_clip(
     model = (
         predictions
         if isinstance(predictions, AlignedModel)
-        else align(truth, predictions, ks=(1,), tie_break=tie_break)
+        else align(
+            truth, predictions, ks=(1,), tie_break=tie_break, mu_ground_truth=mu_ground_truth
+        )
     )
     missing = [modality for modality in ("a", "v", "av") if modality not in model.inputs]
     if missing:
         raise ValueError(f"modality confusion needs inputs a, v and av; missing {missing}")
     clip_indices = model.confusion_clips(clip_set)
-    hit = {modality: model.hits(modality, clip_indices) for modality in ("a", "v", "av")}
-    missed = ~hit["av"]
+    hit = {modality: model.hits(modality, clip_indices) for modality in INPUT_MODALITIES}
+    flags = functional.confused(*hit.values())
     return {
         "video_id": model.truth.video_ids[clip_indices],
-        "hit_a": hit["a"],
-        "hit_v": hit["v"],
-        "hit_av": hit["av"],
-        "confused_a": hit["a"] & missed,
-        "confused_v": hit["v"] & missed,
-        "confused_a_and_v": hit["a"] & hit["v"] & missed,
+        **{f"hit_{modality}": values for modality, values in hit.items()},
+        **{f"confused_{part}": values for part, values in flags.items()},
     }
 
 

@@ -63,7 +63,8 @@ from vggsounder_hf.core.schema import TIE_BREAKS, TieBreak
 # The counting and ranking steps are re-exported: ``functional`` is the one import a user needs.
 __all__ = [
     "LABEL_SET_FORMULAS", "RANKING_FORMULAS", "TIE_BREAKS", "LabelSetCounts", "TieBreak",
-    "average_precision_per_class", "check_label_matrices", "column_counts", "confusion_counts",
+    "average_precision_per_class", "check_label_matrices", "column_counts", "confused",
+    "confusion_counts",
     "d_prime", "f1_score", "hit_rate", "hits", "jaccard_score", "label_set_counts",
     "label_set_scores", "mean_over_defined", "modality_confusion", "per_class_f1",
     "precision_score", "ranking_metrics_class_major", "ranking_metrics_per_class",
@@ -330,6 +331,27 @@ def ranking_scores(auc_per_class: np.ndarray, ap_per_class: np.ndarray) -> dict[
 # --------------------------------------------------------------------------- confusion
 
 
+def confused(hits_audio: Any, hits_video: Any, hits_audio_visual: Any) -> dict[str, np.ndarray]:
+    """Per clip, which unimodal input hits while the audio-visual input misses: the flags
+    behind μ, keyed by :data:`~vggsounder_hf.core.schema.MU_PARTS`.
+
+    Example:
+        >>> import numpy as np
+        >>> flags = confused(np.array([1, 1], bool), np.array([1, 0], bool), np.array([0, 1], bool))
+        >>> {part: values.tolist() for part, values in flags.items()}
+        {'a': [True, False], 'v': [True, False], 'a_and_v': [True, False]}
+    """
+    audio = np.asarray(hits_audio, dtype=bool)
+    video = np.asarray(hits_video, dtype=bool)
+    audio_visual = np.asarray(hits_audio_visual, dtype=bool)
+    if not audio.shape == video.shape == audio_visual.shape:
+        raise ValueError(
+            f"hit vectors differ in length: {audio.shape}, {video.shape}, {audio_visual.shape}"
+        )
+    missed = ~audio_visual
+    return {"a": audio & missed, "v": video & missed, "a_and_v": audio & video & missed}
+
+
 def modality_confusion(
     hits_audio: Any, hits_video: Any, hits_audio_visual: Any
 ) -> dict[str, float]:
@@ -346,18 +368,7 @@ def modality_confusion(
         ...                    np.array([0, 0, 0], bool))
         {'a': 0.6666666666666666, 'v': 0.3333333333333333, 'a_and_v': 0.3333333333333333}
     """
-    audio = np.asarray(hits_audio, dtype=bool)
-    video = np.asarray(hits_video, dtype=bool)
-    audio_visual = np.asarray(hits_audio_visual, dtype=bool)
-    if not audio.shape == video.shape == audio_visual.shape:
-        raise ValueError(
-            f"hit vectors differ in length: {audio.shape}, {video.shape}, {audio_visual.shape}"
-        )
-    if audio.size == 0:
-        return {"a": math.nan, "v": math.nan, "a_and_v": math.nan}
-    missed = ~audio_visual
+    flags = confused(hits_audio, hits_video, hits_audio_visual)
     return {
-        "a": float(np.mean(audio & missed)),
-        "v": float(np.mean(video & missed)),
-        "a_and_v": float(np.mean(audio & video & missed)),
+        part: float(np.mean(values)) if values.size else math.nan for part, values in flags.items()
     }
