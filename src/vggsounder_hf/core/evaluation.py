@@ -145,19 +145,7 @@ def evaluate_predictions(
     """
     columns = checked_columns(columns)
     check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
-    mu = mu_ground_truth or schema_protocol(protocol).mu_ground_truth
-    if isinstance(predictions, AlignedModel):
-        if predictions.truth is not truth:
-            raise ValueError("the aligned model was aligned to another ground truth")
-        asked = mu_ground_truth is not None or protocol != DEFAULT_PROTOCOL
-        if asked and predictions.mu_ground_truth != mu:
-            raise ValueError(
-                f"the aligned model computes μ with {predictions.mu_ground_truth!r}, not {mu!r}:"
-                " pass mu_ground_truth to align()"
-            )
-        model = predictions
-    else:
-        model = align(truth, predictions, ks=ks, tie_break=tie_break, mu_ground_truth=mu)
+    model = _aligned(truth, predictions, ks, tie_break, protocol, mu_ground_truth)
     return score(
         model,
         clip_set,
@@ -169,6 +157,30 @@ def evaluate_predictions(
         seed=seed,
         ranking_resamples=ranking_resamples,
     )
+
+
+def _aligned(
+    truth: GroundTruth,
+    predictions: ModelPredictions | AlignedModel,
+    ks: Sequence[int],
+    tie_break: TieBreak,
+    protocol: str,
+    mu_ground_truth: str | None,
+) -> AlignedModel:
+    """The model aligned to ``truth`` with the protocol's μ (or the given aligned model,
+    checked to fit)."""
+    mu = mu_ground_truth or schema_protocol(protocol).mu_ground_truth
+    if isinstance(predictions, AlignedModel):
+        if predictions.truth is not truth:
+            raise ValueError("the aligned model was aligned to another ground truth")
+        asked = mu_ground_truth is not None or protocol != DEFAULT_PROTOCOL
+        if asked and predictions.mu_ground_truth != mu:
+            raise ValueError(
+                f"the aligned model computes μ with {predictions.mu_ground_truth!r}, not {mu!r}:"
+                " pass mu_ground_truth to align()"
+            )
+        return predictions
+    return align(truth, predictions, ks=ks, tie_break=tie_break, mu_ground_truth=mu)
 
 
 def score(
