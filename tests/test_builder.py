@@ -47,9 +47,16 @@ def class_names_from_csv(path: Path) -> list[str]:
 # --- configs and features ---------------------------------------------------------------------
 
 
-def test_one_config_per_label_release_with_1_0_as_default():
-    assert [config.name for config in VGGSounderBuilder.BUILDER_CONFIGS] == ["1.0", "0.1.6"]
+def test_one_config_per_label_source_with_1_0_as_default():
+    # The authors' two releases, then VGGSound's own labels (issue 12).
+    names = [config.name for config in VGGSounderBuilder.BUILDER_CONFIGS]
+    assert names == ["1.0", "0.1.6", "vggsound"]
     assert VGGSounderBuilder.DEFAULT_CONFIG_NAME == "1.0"
+    assert [str(config.version) for config in VGGSounderBuilder.BUILDER_CONFIGS] == [
+        "1.0.0",
+        "0.1.6",
+        "1.0.0",
+    ]
 
 
 @pytest.mark.parametrize("version", ["1.0", "0.1.6"])
@@ -253,3 +260,63 @@ def test_root_builder_file_re_exports_the_package_builder():
     assert module.VGGSounderBuilder is VGGSounderBuilder
     assert module.VGGSounder is VGGSounderBuilder
     assert module.__doc__ and "datasets" in module.__doc__
+
+
+# --- VGGSound's own labels --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vggsound_data(shared_data):
+    folder = shared_data / "vggsound"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is missing")
+    return folder
+
+
+def test_vggsound_config_has_one_av_label_per_clip_and_no_meta_label(
+    tmp_path, vggsound_data, vggsounder_data
+):
+    builder = VGGSounderBuilder(
+        config_name="vggsound",
+        cache_dir=str(tmp_path / "cache"),
+        data_path=str(vggsound_data / "vggsound_test_labels.csv"),
+    )
+    builder.download_and_prepare()
+    dataset = builder.as_dataset(split="test")
+    assert builder.release_files.source == "user"
+    assert builder.release_files.content_sha256 == sources.vggsound.VGGSOUND_TEST_SHA256
+    assert dataset.num_rows == 15_446
+    assert dataset.features["labels"].feature.names == class_names_from_csv(
+        vggsounder_data / "classes.csv"
+    )
+    with open(vggsound_data / "vggsound_test_labels.csv", newline="", encoding="utf-8") as stream:
+        expected = {name.removesuffix(".mp4"): label for name, label in csv.reader(stream)}
+    rows = decoded(dataset)
+    assert {video_id: row["pairs"] for video_id, row in rows.items()} == {
+        video_id: [(label, "AV")] for video_id, label in expected.items()
+    }
+    assert {row["meta"] for row in rows.values()} == {(False, False, False)}
+    assert "VGGSound's original test labels" in dataset.info.description
+
+
+def test_vggsound_config_folder_and_both_shared_formats_give_the_same_rows(tmp_path, vggsound_data):
+    def rows(data_path):
+        builder = VGGSounderBuilder(
+            config_name="vggsound", cache_dir=str(tmp_path / "cache"), data_path=str(data_path)
+        )
+        builder.download_and_prepare()
+        return decoded(builder.as_dataset(split="test"))
+
+    from_folder = rows(vggsound_data)  # the VGGSounder-format file comes first in a folder
+    assert from_folder == rows(vggsound_data / "vggsound_test_labels.csv")
+    assert len(from_folder) == 15_446
+
+
+def test_vggsound_config_without_a_copy_names_the_download_and_the_way_out(monkeypatch, tmp_path):
+    class Offline:
+        def download(self, urls):
+            raise ConnectionError("no network")
+
+    monkeypatch.setattr(sources, "make_download_manager", lambda cache_dir=None: Offline())
+    with pytest.raises(sources.VGGSoundDownloadError, match=r"vggsound\.csv failed .*data_path"):
+        VGGSounderBuilder(config_name="vggsound", cache_dir=str(tmp_path / "cache"))

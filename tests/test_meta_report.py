@@ -221,3 +221,67 @@ def test_released_models_match_the_reference_where_it_has_the_clip_sets(
             assert values[f"subset_accuracy/static_image/{column}"] == pytest.approx(
                 results["full+static_image"][row.name][column]["accuracy"], abs=1e-9
             )
+
+
+# ---------------------------------------------------------------- the paper's reading (issue 12)
+
+# Worked out by hand from CLIPS, as Table 3 is printed (protocol "paper"): every "with" set is
+# the full set (all five clips: F1 3/5, subset accuracy 3/5).
+#   background music: F1(all) 3/5 - F1(without {3,4,5}) 1/3 -> +26.67
+#   voice over: 3/5 - F1(without {1,2,3,5}) 3/4 -> -15.00
+#   static image: 3/5 - F1(without {1,3,5}) 2/3 -> -6.67
+#   Sub. Acc. w/: subset accuracy on all clips 3/5; w/o {1,3,5}: 2/3 (unchanged)
+#   neither: 3/5 - 1/2 -> +10.00 (unchanged)
+EXPECTED_PAPER_ROW = [
+    *["+26.67"] * 3,
+    "-15.00",
+    *["-6.67"] * 2,
+    *["60.00"] * 2,
+    *["66.67"] * 2,
+    *["+10.00"] * 3,
+]
+
+
+def test_the_paper_protocol_subtracts_from_the_full_set(toy_truth):
+    table = meta_label_report(toy_truth, [("toy", toy_labels())], protocol="paper")
+    assert markdown_row(render(table, "markdown")) == ["toy", *EXPECTED_PAPER_ROW]
+    assert table.metadata["protocol"] == "paper"
+    assert table.metadata["meta_difference"] == "full_minus_without"
+    assert table.metadata["clip_sets"] == {
+        "full": 5,
+        "no_background_music": 3,
+        "no_voice_over": 4,
+        "no_static_image": 3,
+        "no_meta": 2,
+    }
+    assert [column.key for column in table.columns] == [column.key for column in meta_columns()]
+    assert table.notes[0].startswith("Protocol paper. ΔF1 (as the printed Table 3): F1 on every")
+    scores = meta_label_report(toy_truth, [("s", toy_scores())], protocol="paper")
+    assert markdown_row(render(scores, "markdown")) == ["s", *EXPECTED_PAPER_ROW]
+
+
+def test_the_reference_protocol_is_the_default_and_says_so(toy_truth):
+    default = meta_label_report(toy_truth, [("toy", toy_labels())])
+    explicit = meta_label_report(toy_truth, [("toy", toy_labels())], protocol="reference")
+    assert render(default, "json") == render(explicit, "json")
+    assert default.metadata["protocol"] == "reference"
+    assert default.metadata["meta_difference"] == "with_minus_without"
+    assert "Protocol reference." in render(default, "markdown")
+
+
+def test_comparisons_of_each_protocol(toy_truth):
+    from vggsounder_hf.reports.meta import META_COMPARISONS, meta_comparisons
+
+    assert meta_comparisons() is META_COMPARISONS
+    paper = meta_comparisons("paper")
+    assert [c.with_set for c in paper] == [
+        "full",
+        "full",
+        "full",
+        "full",
+        "no_static_image",
+        "full",
+    ]
+    assert [c.without_set for c in paper] == [c.without_set for c in META_COMPARISONS]
+    with pytest.raises(ValueError, match="unknown protocol 'printed'"):
+        meta_label_report(toy_truth, [("toy", toy_labels())], protocol="printed")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import numpy as np
@@ -128,3 +129,111 @@ def test_svg_of_d_prime_has_no_percent_in_the_title(tmp_path):
     )
     text = path.read_text()
     assert "VGGSounder d′" in text and "(%)" not in text
+
+
+# ---------------------------------------------------------------- Figure 4 (issue 12)
+
+
+def hits(name: str, values: tuple[float, float, float], kind: str = "labels") -> ModelResult:
+    suffix = "@1" if kind == "scores" else ""
+    keys = [f"{column}/hit{suffix}" for column in ("a", "v", "av")]
+    return ModelResult(name, kind, dict(zip(keys, values, strict=True)))
+
+
+def comparisons():
+    from vggsounder_hf.reports.plots import benchmark_comparison
+
+    vggsounder = [hits("first", (0.6, 0.5, 0.8)), hits("second", (0.3, 0.6, 0.4), "scores")]
+    vggsound = [hits("first", (0.2, 0.4, 0.5)), hits("second", (0.1, 0.3, 0.3), "scores")]
+    return benchmark_comparison(vggsounder, vggsound)
+
+
+def test_each_benchmark_is_normalised_by_the_models_own_maximum():
+    first, second = comparisons()
+    assert (first.name, first.vggsounder, first.vggsound) == (
+        "first",
+        (0.6, 0.5, 0.8),
+        (0.2, 0.4, 0.5),
+    )
+    assert first.normalised("vggsounder") == pytest.approx((0.75, 0.625, 1.0))
+    assert first.normalised("vggsound") == pytest.approx((0.4, 0.8, 1.0))
+    assert second.kind == "scores" and second.normalised("vggsound") == pytest.approx((1 / 3, 1, 1))
+
+
+def test_a_model_without_both_benchmarks_is_left_out_with_a_warning():
+    from vggsounder_hf.reports.plots import benchmark_comparison
+
+    with pytest.warns(UserWarning, match="lonely: no hit on both benchmarks"):
+        kept = benchmark_comparison(
+            [hits("lonely", (0.1, 0.2, 0.3)), hits("m", (0.1, 0.2, 0.3))],
+            [hits("m", (0.1, 0.1, 0.1))],
+        )
+    assert [item.name for item in kept] == ["m"]
+    with pytest.warns(UserWarning, match="zero: no hit"):
+        assert benchmark_comparison([hits("zero", (0, 0, 0))], [hits("zero", (0, 0, 0))]) == []
+
+
+def test_the_numbers_behind_the_figure_are_a_table():
+    from vggsounder_hf.reports.plots import comparison_table
+    from vggsounder_hf.reports.render import render
+
+    table = comparison_table(comparisons(), {"label_version": "0.1.6"})
+    assert [column.key for column in table.columns][:4] == [
+        "vggsounder/hit/a",
+        "vggsounder/hit/v",
+        "vggsounder/hit/av",
+        "vggsound/hit/a",
+    ]
+    assert table.columns[-1].key == "vggsound/hit/av/normalised"
+    row = render(table, "markdown").splitlines()[4]
+    assert row == (
+        "| first | 60.00 | 50.00 | 80.00 | 20.00 | 40.00 | 50.00 | 75.00 | 62.50 | 100.00 | "
+        "40.00 | 80.00 | 100.00 |"
+    )
+    assert "a only and v only are left out" in table.notes[0]
+
+
+def test_figure_4_is_a_real_image_with_a_panel_per_model(tmp_path):
+    image_module = pytest.importorskip("matplotlib.image")
+    from vggsounder_hf.reports.plots import comparison_radar_plot, render_comparison_radar
+
+    path = comparison_radar_plot(comparisons(), tmp_path / "figure4.png")
+    data = path.read_bytes()
+    assert data.startswith(PNG_SIGNATURE) and len(data) > 20_000
+    pixels = image_module.imread(path)
+    height, width = pixels.shape[:2]
+    assert width > 800 and height > 400  # two panels side by side
+    rgb = pixels[..., :3]
+    assert rgb.std() > 0.05
+    colourful = (rgb.max(axis=2) - rgb.min(axis=2)) > 0.2
+    assert colourful[:, : width // 2].mean() > 0.003 and colourful[:, width // 2 :].mean() > 0.003
+    svg = render_comparison_radar(comparisons(), format="svg").decode()
+    assert "first" in svg and "second" in svg and "VGGSound accuracy" in svg
+    with pytest.raises(ValueError, match="no model has hits on both"):
+        render_comparison_radar([])
+
+
+def test_compare_vggsound_draws_figure_4_and_prints_its_numbers(tmp_path, capsys, shared_data):
+    pytest.importorskip("matplotlib")
+    from vggsounder_hf.cli.score import main
+
+    folder = shared_data / "model-predictions"
+    radar, output = tmp_path / "figure4.png", tmp_path / "main.json"
+    code = main([
+        str(folder / "ola.pkl"), str(folder / "pandagpt.pkl"), "--protocol", "paper",
+        "--radar", str(radar), "--compare-vggsound",
+        "--vggsound-labels", str(shared_data / "vggsound" / "vggsound_test_labels.csv"),
+        "-o", str(output), "--format", "json", "-q",
+    ])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert radar.read_bytes().startswith(PNG_SIGNATURE)
+    main_rows = {row["name"]: row["values"] for row in json.loads(output.read_text())["rows"]}
+    lines = out.splitlines()
+    assert lines[0].startswith("VGGSounder vs VGGSound (Figure 4); labels 0.1.6")
+    ola = next(line for line in lines if line.startswith("ola ")).split()
+    # VGGSounder hit a, v, av from the main table; VGGSound accuracy measured on the shared copy
+    assert ola[1:4] == [f"{100 * main_rows['ola'][f'hit/{c}']:.2f}" for c in ("a", "v", "av")]
+    assert ola[4:7] == ["19.22", "12.30", "24.60"]
+    assert ola[7:] == ["100.00", "41.60", "87.23", "78.15", "50.01", "100.00"]
+    assert "a only and v only are left out" in out

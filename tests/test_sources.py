@@ -325,3 +325,24 @@ def test_load_release_reports_bad_user_files(tmp_path, vggsounder_data):
     )
     with pytest.raises(AnnotationError, match=r"line 2: unknown modality code 'AX'"):
         load_release("1.0", data_path=tmp_path)
+
+
+# --- VGGSound's own labels (issue 12; details in test_vggsound_release.py) --------------------
+
+
+def test_vggsound_is_a_label_source_beside_the_pinned_releases():
+    from vggsounder_hf.core import schema
+
+    assert "vggsound" not in RELEASES and schema.LABEL_SOURCES[-1] == "vggsound"
+    with pytest.raises(ValueError, match=r"'2\.0'.*choose one of 1\.0, 0\.1\.6, vggsound"):
+        resolve_release_files("2.0")
+
+
+def test_checksum_errors_keep_their_advice_through_pickle():
+    error = ChecksumError("x.csv", "/data/x.csv", "a" * 64, "b" * 64)
+    assert str(error).endswith("pass your own files as data_path.")
+    assert "pip install vggsounder==1.0" in error.advice
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.args, copy.advice) == (error.args, error.advice)
+    custom = pickle.loads(pickle.dumps(ChecksumError("y", "/y", "a", "b", "Do this.")))
+    assert str(custom).endswith("got b. Do this.")

@@ -64,6 +64,12 @@ LABEL_RELEASES: tuple[str, ...] = ("1.0", "0.1.6")
 
 DEFAULT_LABEL_RELEASE = "1.0"
 
+VGGSOUND_LABELS = "vggsound"
+"""VGGSound's own single-label test annotations (each label AV, no meta label): a label
+source beside the authors' releases, for the paper's "accuracy on VGGSound"."""
+LABEL_SOURCES: tuple[str, ...] = (*LABEL_RELEASES, VGGSOUND_LABELS)
+"""Every label source that can be scored against: the authors' releases, then VGGSound's."""
+
 DEFAULT_CLIP_SET = "default"
 """The reference's default clip set: clips without background music."""
 

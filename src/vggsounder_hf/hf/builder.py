@@ -1,4 +1,9 @@
-"""The ``datasets`` builder for VGGSounder: one config per label release, one row per clip.
+"""The ``datasets`` builder for VGGSounder: one config per label source, one row per clip.
+
+The configs are the authors' label releases (``1.0``, ``0.1.6``) and ``vggsound``, VGGSound's own
+single-label test labels in the same features (every label ``AV``, every meta flag ``False``;
+see :mod:`vggsounder_hf.io.vggsound`). VGGSound's public CSV is not always reachable: pass a copy
+as ``data_path``.
 
 Works as a plain class with ``datasets`` 5.x (no loading script needed):
 
@@ -27,9 +32,10 @@ from datasets.builder import Key
 
 from vggsounder_hf.core.schema import (
     DEFAULT_LABEL_RELEASE,
-    LABEL_RELEASES,
+    LABEL_SOURCES,
     MODALITY_NAMES,
     NUM_CLASSES,
+    VGGSOUND_LABELS,
 )
 from vggsounder_hf.io.annotations import read_class_names
 from vggsounder_hf.io.clips import Clip
@@ -40,6 +46,7 @@ from vggsounder_hf.io.sources import (
     parse_release,
     resolve_release_files,
 )
+from vggsounder_hf.io.vggsound import VGGSOUND_CSV_URL
 
 __all__ = ["CITATION", "DESCRIPTION", "VGGSounderBuilder", "VGGSounderConfig", "make_features"]
 
@@ -78,14 +85,27 @@ CITATION = """\
 
 
 def _config_version(release: str) -> datasets.Version:
-    """A label release as the ``major.minor.patch`` version ``datasets`` wants.
+    """A label release as the ``major.minor.patch`` version ``datasets`` wants (VGGSound's
+    labels, which have no release number: ``1.0.0``).
 
     Example:
-        >>> str(_config_version("1.0")), str(_config_version("0.1.6"))
-        ('1.0.0', '0.1.6')
+        >>> [str(_config_version(name)) for name in ("1.0", "0.1.6", "vggsound")]
+        ['1.0.0', '0.1.6', '1.0.0']
     """
-    parts = release.split(".")
+    parts = release.split(".") if release != VGGSOUND_LABELS else ["1"]
     return datasets.Version(".".join([*parts, "0", "0"][:3]))
+
+
+def _config_description(source: str) -> str:
+    if source == VGGSOUND_LABELS:
+        return (
+            "VGGSound's original test labels, one class per clip (marked AV, no meta label), "
+            f"from {VGGSOUND_CSV_URL} (split test) or a copy given as data_path; scored, its "
+            "a/v/av hit is the paper's accuracy on VGGSound."
+        )
+    return (
+        f"VGGSounder labels, release {source} (authors' file {RELEASES[source].annotations.name})."
+    )
 
 
 @dataclass
@@ -134,8 +154,8 @@ def _clips_table(clips: Sequence[Clip], features: datasets.Features) -> pa.Table
 class VGGSounderBuilder(datasets.ArrowBasedBuilder):
     """VGGSounder labels as a ``datasets`` dataset (split ``test``, one row per clip).
 
-    Configs: one per label release of :data:`~vggsounder_hf.core.schema.LABEL_RELEASES`, the
-    authors' releases; the default config is
+    Configs: one per label source of :data:`~vggsounder_hf.core.schema.LABEL_SOURCES`, the
+    authors' releases and VGGSound's own labels; the default config is
     :data:`~vggsounder_hf.core.schema.DEFAULT_LABEL_RELEASE`. Keyword
     ``data_path`` (or the standard ``data_dir``) replaces the authors' files with a user
     directory or annotation CSV.
@@ -153,12 +173,9 @@ class VGGSounderBuilder(datasets.ArrowBasedBuilder):
     BUILDER_CONFIG_CLASS = VGGSounderConfig
     BUILDER_CONFIGS = [  # noqa: RUF012 (datasets expects a plain list)
         VGGSounderConfig(
-            name=version,
-            version=_config_version(version),
-            description=f"VGGSounder labels, release {version} "
-            f"(authors' file {RELEASES[version].annotations.name}).",
+            name=source, version=_config_version(source), description=_config_description(source)
         )
-        for version in LABEL_RELEASES
+        for source in LABEL_SOURCES
     ]
     DEFAULT_CONFIG_NAME = DEFAULT_LABEL_RELEASE
 
@@ -205,7 +222,7 @@ class VGGSounderBuilder(datasets.ArrowBasedBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         return datasets.DatasetInfo(
-            description=DESCRIPTION,
+            description=f"{DESCRIPTION}\nThis config: {self.config.description}\n",
             citation=CITATION,
             homepage=HOMEPAGE,
             license=LICENSE,

@@ -14,6 +14,10 @@ Sources, in priority order:
 
 Files from sources 2 and 3 must match the pinned sha256, else :class:`ChecksumError`.
 
+VGGSound's own labels (``"vggsound"``, :mod:`vggsounder_hf.io.vggsound`): a user file or folder
+(``data_path``, any of the three formats), else VGGSound's public ``vggsound.csv``, downloaded and
+checked by the sha256 of its parsed test split; ``classes.csv`` as for the releases.
+
 Example:
     >>> from vggsounder_hf.core.schema import NUM_CLASSES
     >>> from vggsounder_hf.io.sources import load_release
@@ -35,8 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vggsounder_hf.core import schema
 from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.schema import CLASSES_FILE, DEFAULT_LABEL_RELEASE, LABEL_RELEASES
+from vggsounder_hf.io import vggsound
 from vggsounder_hf.io.annotations import read_class_names, read_clip_table
 from vggsounder_hf.io.clips import Clip
 
@@ -54,6 +60,7 @@ __all__ = [
     "Release",
     "ReleaseFiles",
     "ReleasePin",
+    "VGGSoundDownloadError",
     "file_sha256",
     "load_release",
     "make_download_manager",
@@ -142,18 +149,23 @@ if tuple(RELEASES) != LABEL_RELEASES:  # the pins are facts about the schema's r
 
 
 class ChecksumError(ValueError):
-    """A release file whose sha256 differs from the pinned one."""
+    """A release file whose sha256 differs from the pinned one (``advice``: what to do)."""
 
-    def __init__(self, name: str, path: str | os.PathLike[str], expected: str, got: str) -> None:
+    def __init__(
+        self, name: str, path: str | os.PathLike[str], expected: str, got: str, advice: str = ""
+    ) -> None:
         self.name, self.path, self.expected, self.got = name, str(path), expected, got
-        super().__init__(
-            f"checksum mismatch for {name} ({self.path}): expected sha256 {expected}, got {got}. "
+        self.advice = advice or (
             f"Reinstall the authors' release (pip install {AUTHORS_DISTRIBUTION}=="
             f"{AUTHORS_WHEEL_VERSION}) or pass your own files as data_path."
         )
+        super().__init__(
+            f"checksum mismatch for {name} ({self.path}): expected sha256 {expected}, got {got}. "
+            + self.advice
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.name, self.path, self.expected, self.got))
+        return (type(self), (self.name, self.path, self.expected, self.got, self.advice))
 
 
 class DownloadError(OSError):
@@ -173,12 +185,27 @@ class DownloadError(OSError):
         return (type(self), (self.urls, OSError(str(self))))
 
 
+class VGGSoundDownloadError(DownloadError):
+    """VGGSound's public label file could not be downloaded."""
+
+    def __init__(self, urls: dict[str, str], cause: BaseException) -> None:
+        self.urls = dict(urls)
+        OSError.__init__(
+            self,
+            f"downloading VGGSound's labels from {', '.join(self.urls.values())} failed "
+            f"({type(cause).__name__}: {cause}). Pass a copy as data_path (vggsounder-score: "
+            "--data-path with --labels vggsound, --vggsound-labels with --compare-vggsound): "
+            f"{', '.join(vggsound.VGGSOUND_FILE_NAMES)}, in any of their formats.",
+        )
+
+
 @dataclass(frozen=True)
 class ReleaseFiles:
     """The local files of one label release and where they came from.
 
     ``source`` is ``"user"``, ``"wheel"`` or ``"download"``; the sha256 fields hold the
     actual files' hashes (equal to the pins unless ``source == "user"`` or ``verify=False``).
+    ``content_sha256``: for VGGSound's labels, the hash of the parsed test clips (pinned).
     """
 
     version: str
@@ -187,6 +214,7 @@ class ReleaseFiles:
     source: str
     annotations_sha256: str
     classes_sha256: str
+    content_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,7 +270,7 @@ def _check_version(version: str) -> ReleasePin:
     except KeyError:
         raise ValueError(
             f"unknown VGGSounder label version {version!r}; choose one of "
-            f"{', '.join(LABEL_VERSIONS)}"
+            f"{', '.join(schema.LABEL_SOURCES)}"
         ) from None
 
 
@@ -301,7 +329,8 @@ def resolve_release_files(
     """Find the annotation and class files of one label release.
 
     Args:
-        version: label release, one of :data:`LABEL_VERSIONS`.
+        version: label release, one of :data:`LABEL_VERSIONS`, or ``"vggsound"``
+            (VGGSound's labels, see the module docstring).
         data_path: user override: a directory with the release's file names, or one
             annotation CSV (``classes.csv`` next to it, else the pinned one). Not verified.
         download_manager: object with a ``datasets``-style ``download({key: url})`` method,
@@ -319,6 +348,8 @@ def resolve_release_files(
         >>> files.source, files.annotations.name  # doctest: +SKIP
         ('wheel', 'vggsounder+background-music_0.1.6.csv')
     """
+    if version == schema.VGGSOUND_LABELS:
+        return _vggsound_files(data_path, download_manager, verify, download_dir)
     pin = _check_version(version)
     if data_path is None:
         source, [(annotations, a_sha), (classes, c_sha)] = _pinned_files(
@@ -340,12 +371,47 @@ def resolve_release_files(
         )
     if not user.is_file():
         raise FileNotFoundError(f"data_path {str(user)!r} does not exist")
-    beside = user.parent / pin.classes.name
-    if beside.is_file():
-        classes, c_sha = beside, file_sha256(beside)
-    else:
-        _, [(classes, c_sha)] = _pinned_files([pin.classes], download_manager, download_dir, verify)
+    classes, c_sha = _classes_beside(user, download_manager, download_dir, verify)
     return ReleaseFiles(version, user, classes, "user", file_sha256(user), c_sha)
+
+
+def _classes_beside(
+    user_file: Path, download_manager: Any, download_dir: Any, verify: bool
+) -> tuple[Path, str]:
+    """``classes.csv`` next to a user's annotation file, else the pinned one."""
+    beside = user_file.parent / _CLASSES.name
+    if beside.is_file():
+        return beside, file_sha256(beside)
+    _, [(classes, c_sha)] = _pinned_files([_CLASSES], download_manager, download_dir, verify)
+    return classes, c_sha
+
+
+def _vggsound_files(
+    data_path: str | os.PathLike[str] | None,
+    download_manager: Any,
+    verify: bool,
+    download_dir: str | os.PathLike[str] | None,
+) -> ReleaseFiles:
+    """VGGSound's labels: the user's file or folder, else the public CSV checked by content."""
+    if data_path is None:
+        urls = {"vggsound.csv": vggsound.VGGSOUND_CSV_URL}
+        manager = download_manager or make_download_manager(download_dir)
+        try:
+            labels, source = Path(manager.download(urls)["vggsound.csv"]), "download"
+        except Exception as error:
+            raise VGGSoundDownloadError(urls, error) from error
+        _, [(classes, c_sha)] = _pinned_files([_CLASSES], download_manager, download_dir, verify)
+    else:
+        labels, source = vggsound.user_labels_file(data_path), "user"
+        classes, c_sha = _classes_beside(labels, download_manager, download_dir, verify)
+    names = read_class_names(classes)
+    content = vggsound.content_sha256(vggsound.read_vggsound_labels(labels, names), names)
+    if verify and source != "user" and content != vggsound.VGGSOUND_TEST_SHA256:
+        advice = "(sha256 of the sorted video_id,label lines of the test clips.) Pass VGGSound's "
+        advice += "test labels as data_path instead."
+        raise ChecksumError(labels.name, labels, vggsound.VGGSOUND_TEST_SHA256, content, advice)
+    files = (labels, classes, source, file_sha256(labels), c_sha, content)
+    return ReleaseFiles(schema.VGGSOUND_LABELS, *files)
 
 
 @functools.lru_cache(maxsize=8)
@@ -358,8 +424,10 @@ def parse_release(files: ReleaseFiles) -> Release:
         '---g-f_I2yQ_000001'
     """
     class_names = read_class_names(files.classes)
+    vggsound_labels = files.version == schema.VGGSOUND_LABELS
+    read = vggsound.read_vggsound_labels if vggsound_labels else read_clip_table
     with paused_garbage_collection():
-        clips = read_clip_table(files.annotations, class_names)
+        clips = read(files.annotations, class_names)
     return Release(files.version, class_names, clips, files)
 
 

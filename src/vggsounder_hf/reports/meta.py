@@ -22,6 +22,13 @@ Differences are in percentage points (positive: the model does better on clips *
 the meta label, or on all clips than on the clean ones). Score models use ``f1@k`` and
 ``subset_accuracy@k`` at one ``k`` (default 1).
 
+The table above is the caption's reading, ``protocol="reference"`` (the default). The printed
+Table 3 is computed differently (``protocol="paper"``, meta difference ``full_minus_without`` of
+:data:`~vggsounder_hf.core.schema.PROTOCOLS`): every clip set *with* a meta label becomes
+``full``, so ΔF1 background music is F1(``full``) − F1(``no_background_music``) (likewise for
+voice over and static image) and "Sub. Acc. w/" is subset accuracy on ``full``. "w/o" and
+"neither" are the same in both readings. The columns and their keys do not change.
+
 Example:
     >>> [column.key for column in meta_columns()][:3]
     ['delta_f1/background_music/a', 'delta_f1/background_music/v', 'delta_f1/background_music/av']
@@ -29,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,8 +45,9 @@ from vggsounder_hf.core.alignment import AlignedModel, align
 from vggsounder_hf.core.evaluation import score
 from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
-from vggsounder_hf.core.schema import TieBreak, result_key
+from vggsounder_hf.core.schema import DEFAULT_PROTOCOL, META_LABELS, TieBreak, result_key
 from vggsounder_hf.core.schema import column as column_spec
+from vggsounder_hf.core.schema import protocol as protocol_spec
 from vggsounder_hf.reports.render import ReportColumn, ReportRow, ReportTable
 
 __all__ = [
@@ -46,6 +55,7 @@ __all__ = [
     "META_COMPARISONS",
     "MetaComparison",
     "meta_columns",
+    "meta_comparisons",
     "meta_label_report",
 ]
 
@@ -102,15 +112,41 @@ META_COMPARISONS: tuple[MetaComparison, ...] = (
     ),
 )
 
-META_CLIP_SETS: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        name
+
+def _clip_sets(comparisons: Sequence[MetaComparison]) -> tuple[str, ...]:
+    """The clip sets the comparisons read, in order of first use."""
+    names = (name for c in comparisons for name in (c.with_set, c.without_set) if name is not None)
+    return tuple(dict.fromkeys(names))
+
+
+META_CLIP_SETS: tuple[str, ...] = _clip_sets(META_COMPARISONS)
+"""The clip sets evaluated for the report (reference protocol), each over the full release."""
+
+_NOTES = {
+    "with_minus_without": "ΔF1: F1 on clips with the meta label minus F1 on clips without it; "
+    "all − none: F1 on every clip minus F1 on clips with no meta label; all sets over the full "
+    "release",
+    "full_minus_without": "ΔF1 (as the printed Table 3): F1 on every clip minus F1 on clips "
+    "without the meta label; Acc. static image: subset accuracy on every clip; all − none: F1 on "
+    "every clip minus F1 on clips with no meta label; all sets over the full release",
+}
+
+
+def meta_comparisons(protocol_name: str = DEFAULT_PROTOCOL) -> tuple[MetaComparison, ...]:
+    """The groups of Table 3 as a protocol computes them (see the module docstring).
+
+    Example:
+        >>> [c.with_set for c in meta_comparisons("paper")][:4]
+        ['full', 'full', 'full', 'full']
+    """
+    if protocol_spec(protocol_name).meta_difference == "with_minus_without":
+        return META_COMPARISONS
+    return tuple(
+        dataclasses.replace(comparison, with_set="full")
+        if comparison.with_set in META_LABELS
+        else comparison
         for comparison in META_COMPARISONS
-        for name in (comparison.with_set, comparison.without_set)
-        if name is not None
     )
-)
-"""The clip sets evaluated for the report, each over the full release."""
 
 
 def meta_columns() -> tuple[ReportColumn, ...]:
@@ -136,6 +172,7 @@ def meta_label_report(
     tie_break: TieBreak = "reference",
     metadata: Mapping[str, Any] | None = None,
     progress: Any = None,
+    protocol: str = DEFAULT_PROTOCOL,
 ) -> ReportTable:
     """Table 3 for each model.
 
@@ -152,6 +189,9 @@ def meta_label_report(
         metadata: Extra metadata for the caption and JSON (for example the label version).
         progress: Optional callable wrapping an iterable of ``(model, clip set)`` pairs,
             for example ``functools.partial(tqdm, desc="meta-label report")``.
+        protocol: ``"reference"`` (with minus without, the caption's reading) or ``"paper"``
+            (full minus without, the printed numbers); the truth's label release is the
+            caller's choice (the paper's is ``protocol("paper").label_release``).
 
     Returns:
         A :class:`~vggsounder_hf.reports.render.ReportTable`; render it with
@@ -160,13 +200,15 @@ def meta_label_report(
 
     Raises:
         ValueError: An aligned model aligned to another truth, without ``k`` or with
-            another ``tie_break``.
+            another ``tie_break``; an unknown protocol.
     """
+    comparisons = meta_comparisons(protocol)
+    clip_sets = _clip_sets(comparisons)
     aligned = [(name, _aligned(truth, name, model, k, tie_break)) for name, model in models]
     needed_columns = tuple(
-        dict.fromkeys(column for comparison in META_COMPARISONS for column in comparison.columns)
+        dict.fromkeys(column for comparison in comparisons for column in comparison.columns)
     )
-    tasks = [(name, model, clip_set) for name, model in aligned for clip_set in META_CLIP_SETS]
+    tasks = [(name, model, clip_set) for name, model in aligned for clip_set in clip_sets]
     iterator = tasks if progress is None else progress(tasks)
     by_model: dict[str, dict[str, Mapping[str, Any]]] = {}
     for name, model, clip_set in iterator:
@@ -177,20 +219,19 @@ def meta_label_report(
     for name, model in aligned:
         results = by_model.get(name, {})
         values: list[float | None] = []
-        for comparison in META_COMPARISONS:
+        for comparison in comparisons:
             for column in comparison.columns:
                 values.append(_value(comparison, column, results, model.kind, k))
         details = {"model": name, "source": model.source, "results_by_clip_set": results}
         row_k = k if model.kind == "scores" else None
         rows.append(ReportRow(name, model.kind, row_k, tuple(values), details))
     info = dict(metadata or {})
-    info["clip_sets"] = {clip_set: int(truth.mask(clip_set).sum()) for clip_set in META_CLIP_SETS}
+    info["protocol"] = protocol
+    info["meta_difference"] = difference = protocol_spec(protocol).meta_difference
+    info["clip_sets"] = {clip_set: int(truth.mask(clip_set).sum()) for clip_set in clip_sets}
     info["ks"] = [k]
     info["tie_break"] = tie_break
-    notes = (
-        "ΔF1: F1 on clips with the meta label minus F1 on clips without it; all − none: F1 on "
-        "every clip minus F1 on clips with no meta label; all sets over the full release.",
-    )
+    notes = (f"Protocol {protocol}. {_NOTES[difference]}.",)
     return ReportTable("VGGSounder meta-label analysis", meta_columns(), tuple(rows), info, notes)
 
 

@@ -19,6 +19,12 @@ models on one chart and adds the two "only" columns. The metric defaults to ``hi
 (:data:`RADAR_METRICS`: the label-set metrics, and the ranking metrics of score models) can
 be chosen. Rates are in percent; d′ is plotted as it is.
 
+The paper's Figure 4 itself is :func:`render_comparison_radar`: per model a small radar with
+the axes a, v and av, VGGSounder's hit and VGGSound's accuracy per input (the same hit on
+VGGSound's single labels, see :func:`vggsounder_hf.reports.paper.vggsound_results`), each
+divided by the model's maximum on that benchmark (:class:`BenchmarkComparison`); the numbers
+behind it are :func:`comparison_table`.
+
 matplotlib is an optional dependency (``pip install 'vggsounder-hf[plot]'``); it is
 imported only when a plot is drawn, and drawn with the non-interactive Agg canvas (no
 global backend change). Files are written atomically; PNG, SVG and PDF are supported.
@@ -37,23 +43,31 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.core.schema import Metric, metric, metrics_of, result_key
+from vggsounder_hf.core.schema import INPUT_MODALITIES, Metric, metric, metrics_of, result_key
 from vggsounder_hf.io.atomic import write_atomic
-from vggsounder_hf.reports.tables import ModelResult
+from vggsounder_hf.reports.render import ReportColumn, ReportRow, ReportTable
+from vggsounder_hf.reports.tables import ModelResult, report_key
 
 __all__ = [
+    "BENCHMARKS",
     "PLOT_FORMATS",
     "RADAR_AXES",
     "RADAR_METRICS",
+    "BenchmarkComparison",
     "PlotDependencyError",
+    "benchmark_comparison",
+    "comparison_radar_plot",
+    "comparison_table",
     "plot_format",
     "radar_metric",
     "radar_plot",
     "radar_values",
+    "render_comparison_radar",
     "render_radar",
 ]
 
@@ -238,3 +252,168 @@ def _limits(values: Sequence[float], percent: bool) -> tuple[float, float]:
         return 0.0, min(100.0, max(20.0, 20.0 * math.ceil(max(values) / 20.0)))
     lower = min(0.0, float(math.floor(min(values))))
     return lower, max(lower + 1.0, float(math.ceil(max(values))))
+
+
+# --------------------------------------------------------------------------- Figure 4
+
+BENCHMARKS: dict[str, str] = {"vggsounder": "VGGSounder hit", "vggsound": "VGGSound accuracy"}
+"""The two benchmarks of Figure 4 (key prefix: what is plotted)."""
+
+
+@dataclass(frozen=True)
+class BenchmarkComparison:
+    """One model's hit per input (:data:`~vggsounder_hf.core.schema.INPUT_MODALITIES` order,
+    fractions) on VGGSounder and on VGGSound's own labels."""
+
+    name: str
+    kind: str
+    vggsounder: tuple[float, ...]
+    vggsound: tuple[float, ...]
+
+    def normalised(self, benchmark: str) -> tuple[float, ...]:
+        """The values of ``"vggsounder"`` or ``"vggsound"`` divided by their maximum.
+
+        Example:
+            >>> BenchmarkComparison("m", "labels", (0.2, 0.4, 0.5), (0.3, 0.6, 0.6)
+            ...                     ).normalised("vggsound")
+            (0.5, 1.0, 1.0)
+        """
+        values = getattr(self, benchmark)
+        return tuple(value / max(values) for value in values)
+
+
+def benchmark_comparison(
+    vggsounder: Sequence[ModelResult], vggsound: Sequence[ModelResult], *, k: int = 1
+) -> list[BenchmarkComparison]:
+    """Pair each model's VGGSounder results with its VGGSound results (same names): hit of
+    the columns a, v, av (``hit@k`` on VGGSounder, top-1 on VGGSound for score models).
+
+    A model without a positive, finite hit for every input on both is left out with a warning.
+    """
+    on_vggsound = {result.name: result for result in vggsound}
+    comparisons = []
+    for result in vggsounder:
+        other = on_vggsound.get(result.name)
+        ours = _hits(result, k)
+        theirs = None if other is None else _hits(other, 1)
+        if ours is None or theirs is None or not (max(ours) > 0 and max(theirs) > 0):
+            warnings.warn(
+                f"{result.name}: no hit on both benchmarks for each of the inputs "
+                f"{', '.join(INPUT_MODALITIES)}; left out of the comparison",
+                stacklevel=2,
+            )
+            continue
+        comparisons.append(BenchmarkComparison(result.name, result.kind, ours, theirs))
+    return comparisons
+
+
+def _hits(result: ModelResult, k: int) -> tuple[float, ...] | None:
+    values = [
+        result.results.get(result_key("hit", name, result.kind, k)) for name in INPUT_MODALITIES
+    ]
+    if any(value is None or not math.isfinite(value) for value in values):
+        return None
+    return tuple(float(value) for value in values)
+
+
+def comparison_table(
+    comparisons: Sequence[BenchmarkComparison], metadata: Mapping[str, Any] | None = None
+) -> ReportTable:
+    """The numbers behind Figure 4: per benchmark the hit per input, then the same divided by
+    the model's maximum (what the radar shows)."""
+    columns = [
+        ReportColumn(f"{benchmark}/{report_key('hit', name)}{suffix}", title + extra, name, better)
+        for suffix, extra, better in (("", "", "higher"), ("/normalised", " / model's max", None))
+        for benchmark, title in BENCHMARKS.items()
+        for name in INPUT_MODALITIES
+    ]
+    rows = [
+        ReportRow(
+            item.name,
+            item.kind,
+            None,
+            (
+                *item.vggsounder,
+                *item.vggsound,
+                *item.normalised("vggsounder"),
+                *item.normalised("vggsound"),
+            ),
+        )
+        for item in comparisons
+    ]
+    notes = (
+        "VGGSound accuracy: clips whose single VGGSound label is among the input's predictions "
+        "(top-1 for scores). a only and v only are left out: every VGGSound label is AV, no clip "
+        "has an A-only or V-only label.",
+    )
+    info = dict(metadata or {})
+    return ReportTable(
+        "VGGSounder vs VGGSound (Figure 4)", tuple(columns), tuple(rows), info, notes
+    )
+
+
+def render_comparison_radar(
+    comparisons: Sequence[BenchmarkComparison],
+    *,
+    format: str = "png",
+    title: str | None = None,
+    dpi: int = 150,
+) -> bytes:
+    """Figure 4 as the bytes of a ``png``, ``svg`` or ``pdf`` file: one radar per model with
+    the axes a, v, av and one polygon per benchmark, each normalised by the model's maximum.
+
+    Raises:
+        PlotDependencyError: matplotlib is missing.
+        ValueError: Unknown format, or no model to draw.
+    """
+    if format not in PLOT_FORMATS:
+        raise ValueError(f"plot format must be one of {', '.join(PLOT_FORMATS)}, got {format!r}")
+    if not comparisons:
+        raise ValueError("no model has hits on both VGGSounder and VGGSound to compare")
+    figure_class, canvas_class = _matplotlib()
+    columns = min(4, len(comparisons))
+    rows = math.ceil(len(comparisons) / columns)
+    figure = figure_class(figsize=(3.2 * columns, 3.2 * rows + 0.9), layout="constrained")
+    canvas_class(figure)
+    angles = [2 * math.pi * index / len(INPUT_MODALITIES) for index in range(len(INPUT_MODALITIES))]
+    for index, item in enumerate(comparisons):
+        axes = figure.add_subplot(rows, columns, index + 1, projection="polar")
+        axes.set_theta_offset(math.pi / 2)
+        axes.set_theta_direction(-1)
+        for color, (benchmark, label) in zip(("C0", "C1"), BENCHMARKS.items(), strict=True):
+            values = item.normalised(benchmark)
+            axes.plot(
+                [*angles, angles[0]], [*values, values[0]], color=color, linewidth=1.6, label=label
+            )
+            axes.fill([*angles, angles[0]], [*values, values[0]], color=color, alpha=0.15)
+        axes.set_xticks(angles)
+        axes.set_xticklabels(list(INPUT_MODALITIES), fontsize=10)
+        axes.set_ylim(0.0, 1.0)
+        axes.set_yticks([0.25, 0.5, 0.75, 1.0])
+        axes.set_yticklabels(["", "0.5", "", "1"], fontsize=7, color="0.4")
+        axes.grid(color="0.8", linewidth=0.8)
+        axes.set_title(item.name, fontsize=10, pad=10)
+    handles, labels = figure.axes[0].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=9)
+    figure.suptitle(
+        title or "VGGSounder hit vs VGGSound accuracy, normalised by each model's maximum",
+        fontsize=11,
+    )
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=format, dpi=dpi, facecolor="white")
+    return buffer.getvalue()
+
+
+def comparison_radar_plot(
+    comparisons: Sequence[BenchmarkComparison],
+    path: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    title: str | None = None,
+    dpi: int = 150,
+) -> Path:
+    """Draw :func:`render_comparison_radar` to ``path`` (atomically; format from the extension)."""
+    data = render_comparison_radar(
+        comparisons, format=plot_format(path, format), title=title, dpi=dpi
+    )
+    return write_atomic(path, data)
