@@ -63,12 +63,13 @@ def test_the_card_template_exists_once_inside_the_package():
     )
 
 
-def test_folder_holds_one_parquet_file_per_config_and_the_card(exported):
+def test_folder_holds_one_parquet_file_per_config_the_card_and_eval_yaml(exported):
     files = sorted(p.relative_to(exported).as_posix() for p in exported.rglob("*") if p.is_file())
     assert files == [
         "0.1.6/test-00000-of-00001.parquet",
         "1.0/test-00000-of-00001.parquet",
         "README.md",
+        "eval.yaml",
     ]
 
 
@@ -136,6 +137,15 @@ def test_card_metadata_names_license_and_tasks(exported):
     assert data["license"] == "cc-by-4.0"
     assert data["pretty_name"] == "VGGSounder"
     assert "audio-classification" in data["task_categories"]
+    assert data["source_datasets"] == ["extended|vggsound"]
+    assert data["task_ids"] == ["multi-label-classification"]
+
+
+def test_card_metadata_is_not_shared_between_exports(tmp_path, prepared_cache_dir):
+    """The metadata table is copied per card: one export cannot change the next one's."""
+    first = export_dataset(tmp_path / "a", versions=["1.0"], cache_dir=prepared_cache_dir)
+    assert hub_export.CARD_METADATA["tags"] == card_data(first)["tags"]
+    assert "config_name" not in str(hub_export.CARD_METADATA)
 
 
 # --------------------------------------------------------------------------- card body
@@ -287,7 +297,8 @@ def test_re_export_replaces_an_earlier_export_and_leaves_no_temporary_folder(
     target = tmp_path / "out"
     export_dataset(target, versions=["1.0", "0.1.6"], cache_dir=prepared_cache_dir)
     export_dataset(target, versions=["1.0"], cache_dir=prepared_cache_dir)
-    assert sorted(p.name for p in target.iterdir()) == ["1.0", "README.md"]
+    assert sorted(p.name for p in target.iterdir()) == ["1.0", "README.md", "eval.yaml"]
+    assert "config: 0.1.6" not in (target / "eval.yaml").read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
@@ -314,7 +325,7 @@ def test_failed_export_leaves_the_previous_export_untouched(
     with pytest.raises(RuntimeError, match="template exploded"):
         export_dataset(target, versions=["0.1.6"], cache_dir=prepared_cache_dir)
     assert (target / "README.md").read_text(encoding="utf-8") == before
-    assert sorted(p.name for p in target.iterdir()) == ["1.0", "README.md"]
+    assert sorted(p.name for p in target.iterdir()) == ["1.0", "README.md", "eval.yaml"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import subprocess
 import sys
@@ -75,3 +76,56 @@ def test_package_exports_the_loader_and_builder_lazily(tmp_path):
         [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------- load_dataset kwargs
+
+
+def test_streaming_gives_an_iterable_dataset_with_the_same_rows(prepared_releases, tmp_path):
+    stream = load_vggsounder("1.0", cache_dir=tmp_path, streaming=True)
+    assert isinstance(stream, datasets.IterableDataset)
+    prepared = prepared_releases["1.0"]
+    assert stream.features == prepared.features
+    first = list(itertools.islice(stream, 25))
+    assert first == prepared.select(range(25)).to_list()
+    assert arrow_files(tmp_path) == {}  # streaming prepares nothing
+
+
+def test_streaming_with_split_none_gives_an_iterable_dataset_dict(tmp_path):
+    streams = load_vggsounder("0.1.6", cache_dir=tmp_path, split=None, streaming=True)
+    assert isinstance(streams, datasets.IterableDatasetDict)
+    assert list(streams) == ["test"]
+    assert sum(1 for _ in streams["test"]) == 15_339
+
+
+def test_num_proc_and_keep_in_memory_pass_through(tmp_path, prepared_releases):
+    dataset = load_vggsounder("1.0", cache_dir=tmp_path, num_proc=2, keep_in_memory=True)
+    assert dataset.cache_files == []  # in memory
+    assert dataset.num_rows == 15_069
+    assert dataset[:5] == prepared_releases["1.0"][:5]
+
+
+def test_download_mode_and_verification_mode_reach_download_and_prepare(tmp_path):
+    load_vggsounder("1.0", cache_dir=tmp_path)
+    before = arrow_files(tmp_path)
+    again = load_vggsounder(
+        "1.0",
+        cache_dir=tmp_path,
+        download_mode="force_redownload",
+        verification_mode="all_checks",
+    )
+    after = arrow_files(tmp_path)
+    assert list(after) == list(before)
+    assert all(after[path] > before[path] for path in before)  # prepared again
+    assert again.num_rows == 15_069
+
+
+@pytest.mark.parametrize("name", ["revision", "token", "data_files"])
+def test_load_dataset_arguments_that_do_not_apply_are_refused_by_name(tmp_path, name):
+    with pytest.raises(TypeError, match=rf"does not take {name}="):
+        load_vggsounder("1.0", cache_dir=tmp_path, **{name: "x"})
+
+
+def test_an_unknown_keyword_argument_is_refused_with_the_accepted_ones(tmp_path):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'stream'; .*streaming"):
+        load_vggsounder("1.0", cache_dir=tmp_path, stream=True)

@@ -47,6 +47,7 @@ _LAZY_EXPORTS: dict[str, str] = {
     # Hugging Face
     "load_vggsounder": "vggsounder_hf.hf.loading",
     "VGGSounderBuilder": "vggsounder_hf.hf.builder",
+    "METRIC_PATH": "vggsounder_hf.hf.metric",
     "make_compute_metrics": "vggsounder_hf.hf.trainer",
     "with_multi_hot_labels": "vggsounder_hf.hf.trainer",
 }

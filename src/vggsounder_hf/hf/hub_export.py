@@ -5,12 +5,17 @@
 
     <output_dir>/
         README.md                               card; YAML declares configs and dataset_info
+        eval.yaml                               the Hub benchmark's leaderboard tasks
         1.0/test-00000-of-00001.parquet         config "1.0" (default), split "test"
         0.1.6/test-00000-of-00001.parquet       config "0.1.6"
 
 The rows are exactly those of :class:`vggsounder_hf.hf.builder.VGGSounderBuilder` (same features,
 same order). The YAML is written with ``datasets``' own serialisers (``DatasetInfosDict`` and
-``MetadataConfigs``), so ``load_dataset(folder)`` reads back the ``ClassLabel`` names.
+``MetadataConfigs``), so ``load_dataset(folder)`` reads back the ``ClassLabel`` names. The
+Hub metadata (:data:`CARD_METADATA`: language, annotation creators, source dataset
+``extended|vggsound``, tasks, license) goes through ``huggingface_hub.DatasetCardData``.
+``eval.yaml`` (:func:`vggsounder_hf.hf.eval_results.benchmark_yaml`) makes the repository
+a Hub benchmark whose leaderboard collects the models' ``.eval_results``.
 
 The card is rendered from the one template ``vggsounder_hf/hf/templates/dataset_card.md.tmpl``
 (a ``string.Template``: no Jinja2 dependency), shipped inside the package so that an installed
@@ -27,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import importlib.resources
 import os
 import shutil
@@ -45,9 +51,11 @@ from vggsounder_hf.hf.card_stats import (
     statistics_table,
     top_classes_tables,
 )
+from vggsounder_hf.hf.eval_results import BENCHMARK_FILE, benchmark_yaml
 from vggsounder_hf.io.sources import RELEASES, resolve_release_files
 
 __all__ = [
+    "CARD_METADATA",
     "DATA_FILE_NAME",
     "DEFAULT_METRIC_ID",
     "DEFAULT_REPO_ID",
@@ -69,7 +77,21 @@ DEFAULT_METRIC_ID = "vggsounder-hf/vggsounder"
 SPLIT = "test"
 DATA_FILE_NAME = f"{SPLIT}-00000-of-00001.parquet"
 """One shard per config (15k rows, under 1 MB), named like ``push_to_hub`` names shards."""
-_SIZE_CATEGORY = "10K<n<100K"
+CARD_METADATA: dict[str, Any] = {
+    "language": ["en"],
+    "license": "cc-by-4.0",
+    "pretty_name": "VGGSounder",
+    "annotations_creators": ["expert-generated"],
+    "source_datasets": ["extended|vggsound"],
+    "size_categories": ["10K<n<100K"],
+    "task_categories": ["audio-classification", "video-classification"],
+    "task_ids": ["multi-label-classification"],
+    "tags": ["audio-visual", "multi-label", "benchmark", "vggsound", "vggsounder"],
+}
+"""The card's Hub metadata. ``language`` is that of the class names; ``task_ids`` is the
+Hub's multi-label classification id (its audio and video classification tasks have no
+multi-label subtask); the paper (arXiv 2508.08237) is linked in the card's text, from which
+the Hub takes its ``arxiv:`` tag."""
 
 
 def card_template() -> str:
@@ -122,13 +144,7 @@ def _front_matter(infos: Mapping[str, Any], default: str) -> str:
     from datasets.utils.metadata import MetadataConfigs
     from huggingface_hub import DatasetCardData
 
-    data = DatasetCardData(
-        license="cc-by-4.0",
-        pretty_name="VGGSounder",
-        size_categories=[_SIZE_CATEGORY],
-        task_categories=["audio-classification", "video-classification"],
-        tags=["audio-visual", "multi-label", "benchmark", "vggsound", "vggsounder"],
-    )
+    data = DatasetCardData(**{key: copy.deepcopy(value) for key, value in CARD_METADATA.items()})
     DatasetInfosDict(infos).to_dataset_card_data(data)
     configs = {
         version: {
@@ -171,6 +187,7 @@ def render_card(
         config_table=_config_table(stats, default, source_files or {}),
         load_examples=_load_examples(repo_id, versions, default),
         default_version=default,
+        release_clips=_release_clips(stats),
         example_row=example_row,
         example_decoded=example_decoded,
         statistics_table=statistics_table(stats),
@@ -179,6 +196,12 @@ def render_card(
         metric_id=metric_id,
         citation=CITATION.strip(),
     )
+
+
+def _release_clips(stats: Sequence[ConfigStatistics]) -> str:
+    """``15,069 clips (`1.0`) and 15,339 clips (`0.1.6`)``."""
+    parts = [f"{count(s.clips)} clips (`{s.version}`)" for s in stats]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + f" and {parts[-1]}"
 
 
 def _default_version(versions: Sequence[str]) -> str:
@@ -206,7 +229,7 @@ def _check_replaceable(target: Path) -> None:
         raise FileExistsError(f"output {target} exists and is not a folder")
     unexpected = []
     for entry in sorted(target.iterdir()):
-        if entry.name == "README.md" and entry.is_file():
+        if entry.name in ("README.md", BENCHMARK_FILE) and entry.is_file():
             continue
         if entry.name in LABEL_RELEASES and entry.is_dir():
             unexpected += [
@@ -247,7 +270,8 @@ def export_dataset(
     repo_id: str = DEFAULT_REPO_ID,
     metric_id: str = DEFAULT_METRIC_ID,
 ) -> Path:
-    """Write a Hub-ready dataset folder (Parquet per config + ``README.md``); return its path.
+    """Write a Hub-ready dataset folder (Parquet per config, ``README.md``, ``eval.yaml``);
+    return its path.
 
     The folder is assembled in a temporary sibling folder and then renamed into place, so
     ``output_dir`` is never left half-written. An existing ``output_dir`` is replaced only
@@ -305,6 +329,7 @@ def export_dataset(
             loaded, infos, repo_id=repo_id, metric_id=metric_id, source_files=source_files
         )
         (staging / "README.md").write_text(card, encoding="utf-8")
+        (staging / BENCHMARK_FILE).write_text(benchmark_yaml(chosen), encoding="utf-8")
         staging.chmod(0o755)  # mkdtemp makes 0o700 folders
         _move_into_place(staging, target)
     except BaseException:
