@@ -206,3 +206,10 @@ def synthetic_predictions(synthetic_mapping, release_1_0):
     return ModelPredictions.from_mapping(
         synthetic_mapping, release_1_0.class_names, source="synthetic"
     )
+
+
+@pytest.fixture(autouse=True)
+def _isolated_hub_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Never read or write a developer's real record of exported Hub datasets."""
+    state = tmp_path_factory.mktemp("hub-state") / "hub.json"
+    monkeypatch.setenv("VGGSOUNDER_HF_STATE", str(state))
