@@ -112,9 +112,17 @@ def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
     for name, cells in rows.items():
         expected = [percent(core_results[name][key]) for _, key, _, _ in PAPER_COLUMNS]
         assert cells == expected, name
-    # The two unknown class names of the released files are reported, not hidden.
-    assert err.count("vggsounder-score: warning:") == 2
+    # The two unknown class names of the released files are reported, not hidden; so are
+    # their predictions for clips that are not in labels 1.0 (ignored, as the reference does).
+    assert err.count("vggsounder-score: warning:") == 2 + len(released_models)
     assert "'female speech, woman someone'" in err and "'wind rustiling leaves'" in err
+    for path in prediction_files:
+        unknown = core_results[path.stem]["num_unknown_clips"]
+        assert unknown > 0
+        assert (
+            f"vggsounder-score: warning: {path}: {unknown:,} predicted clip id(s) are not clips "
+            "of labels 1.0 and were ignored, as the reference does: '"
+        ) in err
 
 
 def test_printed_numbers_equal_the_recorded_reference_values(
@@ -294,6 +302,11 @@ def test_progress_bar_goes_to_stderr_and_quiet_silences_it(capsys, prediction_fi
     code, _, err = run(capsys, prediction_files[1], "--progress")
     assert code == 0 and "scoring" in err and "reading" in err
     code, _, err = run(capsys, prediction_files[1], "--quiet")
+    # Only the warning about the file's clips outside labels 1.0 is left: no progress bar.
+    assert code == 0 and "scoring" not in err and "reading" not in err
+    (line,) = err.splitlines()
+    assert line.startswith("vggsounder-score: warning: ") and "predicted clip id(s)" in line
+    code, _, err = run(capsys, "--baseline", "class-prior", "--quiet")
     assert code == 0 and err == ""
 
 
@@ -506,7 +519,7 @@ def test_option_choices_come_from_the_schema():
     from vggsounder_hf.core import schema
 
     actions = {action.dest: action for action in build_parser()._actions}
-    assert actions["label_version"].choices == schema.LABEL_RELEASES
+    assert actions["label_version"].choices == schema.LABEL_SOURCES  # releases and vggsound
     assert actions["label_version"].default == schema.DEFAULT_LABEL_RELEASE
     assert actions["clip_set"].default == schema.DEFAULT_CLIP_SET
     assert actions["tie_break"].choices == schema.TIE_BREAKS
@@ -600,7 +613,8 @@ def test_each_model_is_aligned_once_for_every_report(
         tmp_path / "confused.csv",
     )
     assert code == 0, err
-    assert calls == [{"ks": (1, 3), "tie_break": "reference"}] * 2
+    options = {"ks": (1, 3), "tie_break": "reference", "mu_ground_truth": "all_labels"}
+    assert calls == [options] * 2
     names = [line.split("  ")[0] for line in out.splitlines()[4:]]
     assert names == ["random-scores (k=1)", "random-scores (k=3)", "ola"]
     meta_rows = json.loads((tmp_path / "meta.json").read_text())["rows"]
@@ -627,6 +641,7 @@ def test_outputs_are_committed_together_or_not_at_all(capsys, prediction_files, 
     )
     assert code == 2 and out == ""
     assert err.startswith("vggsounder-score: error: ") and "confused.csv" in err
+    assert err.count("\n") == 1  # a failed run prints its error only, not its warnings
     assert table.read_text() == "old table\n"
     assert meta.read_text() == "old meta\n"
     assert sorted(path.name for path in tmp_path.iterdir()) == [
@@ -638,18 +653,21 @@ def test_outputs_are_committed_together_or_not_at_all(capsys, prediction_files, 
 
 def test_a_failed_replace_puts_the_old_files_back(tmp_path, monkeypatch):
     from vggsounder_hf.cli import _score_outputs
+    from vggsounder_hf.io import atomic
+
+    assert _score_outputs.commit_files is atomic.commit_files  # one implementation
 
     first, second, third = tmp_path / "first.txt", tmp_path / "second.txt", tmp_path / "third.txt"
     first.write_text("old first")
     third.write_text("old third")
-    real_replace = _score_outputs.os.replace
+    real_replace = atomic.os.replace
 
     def failing_replace(source, target):
         if Path(target) == third:
             raise PermissionError(13, "Permission denied", str(target))
         return real_replace(source, target)
 
-    monkeypatch.setattr(_score_outputs.os, "replace", failing_replace)
+    monkeypatch.setattr(atomic.os, "replace", failing_replace)
     files = [(first, b"new first"), (second, b"new second"), (third, b"new third")]
     with pytest.raises(OSError, match="cannot write") as caught:
         _score_outputs.commit_files(files)
@@ -657,7 +675,7 @@ def test_a_failed_replace_puts_the_old_files_back(tmp_path, monkeypatch):
     assert first.read_text() == "old first" and third.read_text() == "old third"
     assert not second.exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["first.txt", "third.txt"]
-    monkeypatch.setattr(_score_outputs.os, "replace", real_replace)
+    monkeypatch.setattr(atomic.os, "replace", real_replace)
     _score_outputs.commit_files(files)
     assert [path.read_text() for path in (first, second, third)] == [
         "new first",
@@ -732,3 +750,79 @@ def test_no_bootstrap_option_is_passed_unless_asked_for(capsys, prediction_files
     code, out, err = run(capsys, prediction_files[1], "-q", "--bootstrap", "10")
     assert code == 2 and out == ""
     assert "--bootstrap: this installation's evaluate_predictions has no bootstrap option" in err
+
+
+# ------------------------------------------------------------------ clips that do not match
+
+
+@pytest.fixture(scope="module")
+def no_v_only_scores(tmp_path_factory, release) -> Path:
+    """Scores for three clips of the default set, none of which has a visible-only label: the
+    column ``v only`` has no clip to score."""
+    from vggsounder_hf.core.schema import V
+
+    clips = [c for c in release.clips if not c.background_music and V not in c.modalities][:3]
+    rng = np.random.default_rng(3)
+    mapping = {
+        clip.video_id: {"logits": {m: rng.random(309).tolist() for m in ("a", "v", "av")}}
+        for clip in clips
+    }
+    path = tmp_path_factory.mktemp("no-v-only") / "three-clips.pkl"
+    path.write_bytes(pickle.dumps(mapping))
+    return path
+
+
+def test_an_empty_column_shows_a_dash_and_says_why(capsys, no_v_only_scores):
+    code, out, err = run(capsys, no_v_only_scores, "-q")
+    assert code == 0
+    cells = table_rows(out)["three-clips"]
+    assert cells[7] == "–" and "nan" not in out  # F1 of v only, the 8th column
+    note = (
+        "three-clips: no clip of the clip set 'default' to score in column(s) v only; shown as "
+        "– instead of a number"
+    )
+    assert out.splitlines()[-1] == f"–: {note}"
+    assert err == f"vggsounder-score: warning: {note}\n"
+
+
+def test_json_output_writes_nan_as_null(capsys, no_v_only_scores):
+    code, out, _ = run(capsys, no_v_only_scores, "-q", "--format", "json")
+    assert code == 0
+
+    def refuse(name):
+        raise AssertionError(f"{name} in the JSON output")
+
+    payload = json.loads(out, parse_constant=refuse)  # strict JSON: no NaN, no Infinity
+    (row,) = payload["rows"]
+    assert row["values"]["f1/v_only"] is None
+    assert row["results"]["v_only/num_clips"] == 0
+    assert row["results"]["v_only/subset_accuracy@1"] is None  # NaN in the core's results
+    assert payload["notes"] == [
+        f"–: {row['name']}: no clip of the clip set 'default' to score "
+        "in column(s) v only; shown as – instead of a number"
+    ]
+
+
+def test_clip_ids_outside_the_release_are_counted_in_a_warning(capsys, tmp_path, release):
+    clip = next(c for c in release.clips if not c.background_music)
+    mapping = {
+        clip.video_id: {"predictions": {"av": [release.class_names[clip.labels[0]]]}},
+        "not-a-clip_000001": {"predictions": {"av": []}},
+        f" {clip.video_id}": {"predictions": {"av": []}},
+    }
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(mapping))
+    code, out, err = run(capsys, path, "-q", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["rows"][0]["results"]["num_unknown_clips"] == 2
+    assert err == (
+        f"vggsounder-score: warning: {path}: 2 predicted clip id(s) are not clips of labels 1.0 "
+        f"and were ignored, as the reference does: 'not-a-clip_000001', ' {clip.video_id}'\n"
+    )
+
+
+def test_the_help_names_the_score_columns_from_the_schema(capsys):
+    from vggsounder_hf.core.schema import NUM_CLASSES
+
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and f"score_{NUM_CLASSES - 1}" in " ".join(out.split())

@@ -14,7 +14,23 @@ import inspect
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ScoreError", "check_ks", "check_options", "evaluation_options"]
+from vggsounder_hf.core.schema import (
+    DEFAULT_CLIP_SET,
+    DEFAULT_PROTOCOL,
+    PROTOCOLS,
+    VGGSOUND_LABELS,
+    protocol,
+)
+
+__all__ = [
+    "LabelsAction",
+    "ScoreError",
+    "add_paper_options",
+    "check_ks",
+    "check_options",
+    "check_protocol",
+    "evaluation_options",
+]
 
 
 class ScoreError(ValueError):
@@ -50,7 +66,132 @@ def check_options(args: argparse.Namespace) -> tuple[int, ...]:
         raise ScoreError(str(error)) from None
     _check_paths(args)
     _check_bootstrap(args)
+    check_protocol(args, ks)
     return ks
+
+
+def add_paper_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``vggsounder-score`` that reproduce the paper."""
+    parser.add_argument(
+        "--protocol",
+        choices=tuple(PROTOCOLS),
+        default=DEFAULT_PROTOCOL,
+        help="reference (default): the authors' code; paper: the printed Tables 2 and 3 "
+        "(labels 0.1.6 unless --labels, μ over the clips' AV labels, Table 3 as full minus "
+        "without)",
+    )
+    parser.add_argument(
+        "--with-published",
+        action="store_true",
+        help="with --protocol paper: print Tables 2 and 3 of the paper, the published rows "
+        "(marked, with the citation) and yours (--format markdown, latex, table or json)",
+    )
+    parser.add_argument(
+        "--compare-vggsound",
+        action="store_true",
+        help="with --radar: draw the paper's Figure 4 instead, VGGSounder hit vs accuracy on "
+        "VGGSound's labels per input, and print its numbers",
+    )
+    parser.add_argument(
+        "--vggsound-labels",
+        metavar="PATH",
+        help="VGGSound's labels for --compare-vggsound (file or folder; default: the VGGSound "
+        "project's vggsound.csv, checked by content)",
+    )
+
+
+class LabelsAction(argparse.Action):
+    """Store ``--labels`` and note that it was given (a protocol's release is only a default)."""
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.labels_given = True
+
+
+def check_protocol(args: argparse.Namespace, ks: tuple[int, ...]) -> None:
+    """Apply ``--protocol`` (its label release unless ``--labels`` names one) and check the
+    options that reproduce the paper: ``--with-published``, ``--compare-vggsound`` and
+    ``--labels vggsound``."""
+    chosen = protocol(args.protocol)
+    if not getattr(args, "labels_given", False):
+        args.label_version = chosen.label_release
+    if args.push_results and args.protocol != DEFAULT_PROTOCOL:
+        raise ScoreError(
+            f"--push-results records results on protocol {DEFAULT_PROTOCOL!r} (a model card "
+            f"does not name a protocol); drop --protocol {args.protocol}"
+        )
+    if args.with_published:
+        _check_with_published(args, ks)
+    if args.vggsound_labels and not args.compare_vggsound:
+        raise ScoreError("--vggsound-labels gives the labels of --compare-vggsound; add it")
+    if args.compare_vggsound:
+        _check_compare_vggsound(args)
+    if args.label_version == VGGSOUND_LABELS:
+        _check_vggsound_labels(args)
+
+
+def _check_with_published(args: argparse.Namespace, ks: tuple[int, ...]) -> None:
+    published = protocol("paper")
+    if args.protocol != published.name:
+        raise ScoreError(
+            "--with-published: the published numbers are computed on the paper's protocol "
+            f"(labels {published.label_release}, μ over the clips' AV labels, Table 3 as full "
+            f"minus without), so your rows must be too; add --protocol {published.name}"
+        )
+    wrong = [
+        (args.label_version != published.label_release, f"--labels {args.label_version}"),
+        (args.clip_set != DEFAULT_CLIP_SET, f"--clip-set {args.clip_set}"),
+        (ks != (1,), "--k/--ks other than 1 (the paper reports top-1)"),
+        (args.report != "main", f"--report {args.report} (both tables are printed)"),
+        (bool(args.metrics or args.columns), "--metrics/--columns (the paper's layout is fixed)"),
+        (args.format == "csv", "--format csv (use markdown, latex, table or json)"),
+    ]
+    for is_wrong, option in wrong:
+        if is_wrong:
+            raise ScoreError(f"--with-published prints the paper's tables; drop {option}")
+
+
+def _check_compare_vggsound(args: argparse.Namespace) -> None:
+    if not args.radar:
+        raise ScoreError("--compare-vggsound draws Figure 4 into the --radar FILE; add --radar")
+    if getattr(args, "radar_metric", "hit") != "hit":
+        raise ScoreError("--compare-vggsound: Figure 4 compares hit rates; drop --radar-metric")
+    if args.label_version == VGGSOUND_LABELS:
+        raise ScoreError(
+            "--compare-vggsound sets a VGGSounder release against VGGSound's labels; drop "
+            "--labels vggsound"
+        )
+    on_stdout = args.format or ("csv" if args.report == "confusion" else "table")
+    if args.output is None and on_stdout in ("csv", "json"):
+        raise ScoreError(
+            f"--compare-vggsound prints its numbers to stdout, after the report; write the "
+            f"{on_stdout} report to a file with --output"
+        )
+
+
+def _check_vggsound_labels(args: argparse.Namespace) -> None:
+    from vggsounder_hf.io.vggsound import VGGSOUND_COLUMNS
+    from vggsounder_hf.reports.tables import parse_columns
+
+    if args.report == "meta" or args.meta_report:
+        raise ScoreError(
+            "--labels vggsound: VGGSound's labels have no meta labels, there is no meta-label "
+            "table; choose a VGGSounder release"
+        )
+    if args.radar:
+        raise ScoreError(
+            "--labels vggsound: the radar plot's a only and v only axes have no clip on "
+            "VGGSound's labels; for the paper's Figure 4 use --compare-vggsound with a "
+            "VGGSounder release"
+        )
+    chosen = parse_columns(args.columns) if args.columns else VGGSOUND_COLUMNS
+    empty = [name for name in chosen if name not in VGGSOUND_COLUMNS]
+    if empty:
+        raise ScoreError(
+            f"--labels vggsound: every VGGSound label is AV, no clip is in column "
+            f"{', '.join(empty)}; choose from {', '.join(VGGSOUND_COLUMNS)}"
+        )
+    args.columns = [",".join(chosen)]
 
 
 def _check_paths(args: argparse.Namespace) -> None:
@@ -85,10 +226,14 @@ def _check_bootstrap(args: argparse.Namespace) -> None:
 
 
 def evaluation_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Extra arguments of ``evaluate_predictions``: the bootstrap, only when asked for."""
-    if not args.bootstrap:
-        return {}
-    return {"bootstrap": args.bootstrap, "confidence": args.confidence, "seed": args.seed}
+    """Extra arguments of ``evaluate_predictions``: the bootstrap, only when asked for, and a
+    protocol other than the default."""
+    options: dict[str, Any] = {}
+    if getattr(args, "protocol", DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:
+        options["protocol"] = args.protocol
+    if args.bootstrap:
+        options.update(bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed)
+    return options
 
 
 def check_ks(ks: tuple[int, ...], truth: Any) -> None:

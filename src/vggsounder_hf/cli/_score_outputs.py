@@ -1,11 +1,13 @@
 """What ``vggsounder-score`` writes: every report rendered from one alignment per model, then
 all files replaced together.
 
-:func:`render_outputs` renders the main table, the meta-label table, the confused clips and
-the radar plot into memory. :meth:`Outputs.commit` then writes the files all or none (each to
-a temporary file next to its target, every existing target backed up, then ``os.replace``;
-on any failure the old files are put back and the temporaries removed) and only then prints
-to stdout.
+:func:`check_clips` first makes sure each prediction file is about the clips scored: a file
+none of whose clip ids is in the clip set is refused (instead of a table of zeros), and ids
+that are not clips of the ground truth are counted and reported in a warning, as unknown
+labels are. :func:`render_outputs` then renders the main table, the meta-label table, the
+confused clips and the radar plot into memory; a column without any scored clip shows ``–``
+with a note instead of ``nan`` next to ``0.00``. :meth:`Outputs.commit` writes the files all
+or none (:func:`vggsounder_hf.io.atomic.commit_files`) and only then prints to stdout.
 
 Example:
     >>> import pathlib, tempfile
@@ -21,26 +23,29 @@ Example:
 from __future__ import annotations
 
 import argparse
-import errno
-import os
-import secrets
-import shutil
+import dataclasses
 import sys
-import tempfile
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vggsounder_hf.core.alignment import AlignedModel
-from vggsounder_hf.core.schema import INPUT_MODALITIES, ResultKey
+from vggsounder_hf.cli._errors import write_stdout
+from vggsounder_hf.core.schema import COLUMNS, INPUT_MODALITIES, ResultKey, column, columns, metric
+from vggsounder_hf.io.atomic import commit_files
+
+if TYPE_CHECKING:  # numpy and the core are imported when a command runs, not at start-up
+    from vggsounder_hf.core.alignment import AlignedModel
+    from vggsounder_hf.reports.render import ReportTable
 
 __all__ = [
     "REPORT_EXTENSIONS",
     "Model",
     "Outputs",
     "Run",
+    "check_clip_set",
+    "check_clips",
     "commit_files",
     "push",
     "render_outputs",
@@ -82,11 +87,13 @@ class Outputs:
         self.files.append((Path(path), data.encode() if isinstance(data, str) else data))
 
     def commit(self) -> None:
-        """Write every file (see :func:`commit_files`), then print the stdout parts."""
+        """Write every file (see :func:`commit_files`), then print the stdout parts.
+
+        Raises:
+            OSError: A file, or stdout, cannot be written (naming it).
+        """
         commit_files(self.files)
-        for text in self.stdout:
-            sys.stdout.write(text)
-        sys.stdout.flush()
+        write_stdout(*self.stdout)
 
 
 def report_format(
@@ -146,6 +153,7 @@ def render_outputs(run: Run, evaluation_options: Mapping[str, Any]) -> tuple[Out
         table = tables.main_table(
             results, metrics=args.metrics, columns=args.columns, ks=run.ks, metadata=run.metadata
         )
+        table = _mark_empty_columns(table, tables.table_layout(args.metrics, args.columns), run)
         chosen = report_format(args.output, args.format, "table")
         outputs.add(args.output, tables.render(table, chosen))
     if args.report == "meta" or args.meta_report:
@@ -155,6 +163,47 @@ def render_outputs(run: Run, evaluation_options: Mapping[str, Any]) -> tuple[Out
     if args.radar:
         outputs.add(args.radar, _radar(run, results))
     return outputs, results
+
+
+def _mark_empty_columns(
+    table: ReportTable, layout: Sequence[tuple[str, Sequence[str]]], run: Run
+) -> ReportTable:
+    """``–`` (not ``nan`` or ``0.00``) in every column without a scored clip, with a note
+    and a warning per model saying which columns are empty."""
+    slots = [
+        ("μ", ResultKey("mu", "num_clips"))
+        if metric(name).family == "confusion"
+        else (column(part).name, ResultKey(part, "num_clips"))
+        for name, parts in layout
+        for part in parts
+    ]
+    if len(slots) != len(table.columns):  # pragma: no cover - the layout makes the columns
+        raise AssertionError("the table's columns do not follow its layout")
+    rows, notes = [], list(table.notes)
+    for row in table.rows:
+        results = row.details.get("results", {})
+        empty = [results.get(key.format()) == 0 for _, key in slots]
+        if not any(empty):
+            rows.append(row)
+            continue
+        values = tuple(
+            None if gone else value for value, gone in zip(row.values, empty, strict=True)
+        )
+        intervals = row.intervals and tuple(
+            None if gone else bounds for bounds, gone in zip(row.intervals, empty, strict=True)
+        )
+        rows.append(dataclasses.replace(row, values=values, intervals=intervals))
+        names = dict.fromkeys(name for (name, _), gone in zip(slots, empty, strict=True) if gone)
+        problem = (
+            f"{row.details.get('model', row.name)}: no clip of the clip set "
+            f"{run.args.clip_set!r} to score in column(s) {', '.join(names)}; shown as – "
+            "instead of a number"
+        )
+        if f"–: {problem}" not in notes:
+            notes.append(f"–: {problem}")
+            if row.kind == "scores":  # label sets: the clip set's own gap, warned about once
+                run.warn(problem)
+    return dataclasses.replace(table, rows=tuple(rows), notes=tuple(notes))
 
 
 def _meta(run: Run, outputs: Outputs) -> None:
@@ -261,91 +310,55 @@ def _is_bound(key: str) -> bool:
         return False
 
 
-# --------------------------------------------------------------------------- all or nothing
+# --------------------------------------------------------------------------- the clips scored
 
 
-def commit_files(files: Sequence[tuple[Path, bytes]]) -> None:
-    """Write every ``(path, data)``, or change none of the files.
+def check_clip_set(truth: Any, args: argparse.Namespace, warn: Callable[[str], None]) -> None:
+    """Refuse an empty clip set (every rate would be undefined); warn about table columns
+    that have no clip in it (:func:`vggsounder_hf.core.ground_truth.check_clip_set`)."""
+    from vggsounder_hf.core.ground_truth import check_clip_set as check
 
-    Every file is first written to a temporary file in its target's folder; then every
-    existing target is backed up (a hard link, or a copy) and the temporaries are moved onto
-    the targets. If anything fails, the targets already replaced get their old content back
-    (or are removed if they did not exist), and no temporary file is left behind.
+    source = args.data_path or f"labels {args.label_version}"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check(
+            truth, args.clip_set, columns(args.columns) if args.columns else COLUMNS, source=source
+        )
+    for warning in caught:
+        warn(str(warning.message))
+
+
+def check_clips(run: Run) -> None:
+    """Refuse a prediction file none of whose clip ids is in the clip set (it would score as
+    a table of zeros, :func:`vggsounder_hf.core.ground_truth.check_overlap`); warn about ids
+    that are not clips of the ground truth (ignored, as the reference does), with their count
+    and a few examples.
 
     Raises:
-        OSError: A file cannot be written, naming the file the user asked for.
+        NoMatchingClipsError: A file matches no clip of the clip set (naming the file).
     """
-    staged: list[tuple[Path, Path]] = []
-    backups: dict[Path, Path] = {}
-    try:
-        for target, data in files:
-            staged.append((_stage(target, data), target))
-        for _, target in staged:
-            if target.is_dir():
-                raise IsADirectoryError(errno.EISDIR, "is a directory, not a file", str(target))
-            if target.exists():
-                backups[target] = _backup(target)
-        _replace_all(staged, backups)
-    finally:
-        for path in [temporary for temporary, _ in staged] + list(backups.values()):
-            path.unlink(missing_ok=True)
+    from vggsounder_hf.core.ground_truth import check_overlap
+
+    labels = run.args.data_path or f"labels {run.args.label_version}"
+    for model in run.models:
+        if model.path is None:  # a baseline, made from the ground truth itself
+            continue
+        check_overlap(run.truth, model.aligned.predictions, run.args.clip_set, strict=True)
+        unknown = model.aligned.num_unknown_clips
+        if unknown:
+            examples = ", ".join(map(repr, _unknown_ids(model.aligned, 3)))
+            run.warn(
+                f"{model.path}: {unknown:,} predicted clip id(s) are not clips of {labels} and "
+                f"were ignored, as the reference does: {examples}"
+                + (", ..." if unknown > 3 else "")
+            )
 
 
-def _stage(target: Path, data: bytes) -> Path:
-    """``data`` in a new temporary file next to ``target`` (same suffix, normal permissions)."""
-    folder = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, name = tempfile.mkstemp(
-            dir=folder, prefix=f".{target.name}.", suffix=f".tmp{target.suffix}"
-        )
-    except OSError as error:  # name the file the user asked for, not the temporary one
-        raise OSError(error.errno, f"cannot write ({error.strerror})", str(target)) from None
-    temporary = Path(name)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
-
-
-def _backup(target: Path) -> Path:
-    """A second name for ``target``'s current content, to restore it from."""
-    backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak")
-    try:
-        os.link(target, backup)
-    except OSError:  # no hard links here: copy
-        try:
-            shutil.copy2(target, backup)
-        except OSError as error:
-            backup.unlink(missing_ok=True)
-            raise OSError(error.errno, f"cannot back up ({error.strerror})", str(target)) from None
-    return backup
-
-
-def _replace_all(staged: Sequence[tuple[Path, Path]], backups: Mapping[Path, Path]) -> None:
-    done: list[Path] = []
-    try:
-        for temporary, target in staged:
-            try:
-                os.replace(temporary, target)
-            except OSError as error:
-                raise OSError(
-                    error.errno, f"cannot write ({error.strerror})", str(target)
-                ) from None
-            done.append(target)
-    except BaseException:
-        for target in reversed(done):
-            if target in backups:
-                os.replace(backups[target], target)
-            else:
-                target.unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
+def _unknown_ids(aligned: AlignedModel, count: int) -> list[str]:
+    """The first ``count`` predicted clip ids that are not clips of the ground truth."""
+    found: dict[str, None] = {}
+    for modality in aligned.input_modalities:
+        ids = aligned.predictions[modality].video_ids
+        outside = ids[aligned.truth.row_of(ids) < 0][:count]
+        found.update(dict.fromkeys(outside.tolist()))
+    return list(found)[:count]

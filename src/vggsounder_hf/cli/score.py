@@ -18,9 +18,12 @@ Example:
           --radar radar.png
     $ vggsounder-score model.pkl --push-results me/my-model --dry-run
 
-Errors (missing, empty or malformed files, wrong structure, bad options) print one line
-``vggsounder-score: error: <file>: <problem>`` and exit with code 2; ``--debug`` shows the
-traceback instead.
+Errors (missing, empty or malformed files, wrong structure, bad options, a file none of whose
+clip ids is in the clip set, an empty clip set, a file that cannot be written) print one line
+``vggsounder-score: error: <file>: <problem>`` and exit with code 2, and no output file is
+changed; ``--debug`` shows the traceback instead. Ctrl-C exits with 130. Warnings (unknown
+class names, clip ids that are not clips of the release, columns without a clip to score,
+shown as ``–``) are printed once the run has succeeded.
 """
 
 from __future__ import annotations
@@ -32,22 +35,40 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+# Only the standard library and small modules of ours here: numpy, pandas and the core are
+# imported inside run_command, so that Ctrl-C while they load exits with 130, quietly.
 from vggsounder_hf import __version__
-from vggsounder_hf.cli._errors import run_command
+from vggsounder_hf.cli._errors import (
+    DeferredWarnings,
+    OneLineParser,
+    reading_input,
+    run_command,
+)
 from vggsounder_hf.cli._score_options import (
+    LabelsAction,
     ScoreError,
+    add_paper_options,
     check_ks,
     check_options,
     evaluation_options,
 )
-from vggsounder_hf.cli._score_outputs import Model, Run, push, render_outputs
-from vggsounder_hf.core.baseline import BASELINES, class_prior_baseline
+from vggsounder_hf.cli._score_outputs import (
+    Model,
+    Run,
+    check_clip_set,
+    check_clips,
+    push,
+    render_outputs,
+)
+from vggsounder_hf.cli._score_paper import add_paper_outputs, core_outputs
 from vggsounder_hf.core.clip_sets import CLIP_SETS, resolve_clip_set
 from vggsounder_hf.core.schema import (
     DEFAULT_CLIP_SET,
     DEFAULT_LABEL_RELEASE,
-    LABEL_RELEASES,
+    LABEL_SOURCES,
+    NUM_CLASSES,
     PREDICTION_KINDS,
+    PROTOCOLS,
     TIE_BREAKS,
     metric,
 )
@@ -59,7 +80,7 @@ PROG = "vggsounder-score"
 REPORTS: tuple[str, ...] = ("main", "meta", "confusion")
 
 
-class _Parser(argparse.ArgumentParser):
+class _Parser(OneLineParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise ScoreError(f"{message} (see {self.prog} --help)")
 
@@ -116,7 +137,8 @@ def _metric_name(text: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (exposed for documentation and tests)."""
-    from vggsounder_hf.io.readers import FORMATS as INPUT_FORMATS
+    from vggsounder_hf.core.baseline import BASELINES
+    from vggsounder_hf.io.readers import INPUT_FORMATS
     from vggsounder_hf.reports.plots import RADAR_METRICS
     from vggsounder_hf.reports.tables import MAIN_LAYOUT, METRICS, OUTPUT_FORMATS
 
@@ -127,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
         "clips and a radar plot.",
         epilog="Prediction files: the authors' pickle (.pkl), JSON/JSONL of the same structure, "
         "or a long table (.csv/.parquet) with columns video_id,input_modality,label or "
-        "video_id,input_modality,score_0..score_308. Name a model with NAME=FILE "
+        f"video_id,input_modality,score_0..score_{NUM_CLASSES - 1}. Name a model with NAME=FILE "
         "(default: the file name without extension).",
     )
     parser.add_argument(
@@ -151,10 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--labels",
         "--label-version",
         dest="label_version",
-        choices=LABEL_RELEASES,
+        action=LabelsAction,
+        choices=LABEL_SOURCES,
         default=DEFAULT_LABEL_RELEASE,
-        help=f"label release (default: {DEFAULT_LABEL_RELEASE})",
+        help=f"label release, or vggsound: VGGSound's own single labels (default: the "
+        f"protocol's, {', '.join(f'{p.label_release} for {p.name}' for p in PROTOCOLS.values())})",
     )
+    add_paper_options(parser)
     parser.add_argument(
         "--data-path",
         help="folder with the release files, or one annotation CSV, instead of the authors' "
@@ -295,14 +320,11 @@ def _split_name(argument: str) -> tuple[str, str]:
     return default_model_name(argument), argument
 
 
-def _warn(message: str) -> None:
-    print(f"{PROG}: warning: {message}", file=sys.stderr)
-
-
 def _load_models(
-    args: argparse.Namespace, truth: Any, progress: Callable
+    args: argparse.Namespace, truth: Any, progress: Callable, warn: Callable[[str], None]
 ) -> list[tuple[str, Any, str | None]]:
     """``(name, predictions, path)`` of every file and baseline, in row order."""
+    from vggsounder_hf.core.baseline import class_prior_baseline
     from vggsounder_hf.io.readers import read_predictions
 
     entries: list[tuple[str, str | None]] = [_split_name(item) for item in args.predictions]
@@ -320,13 +342,13 @@ def _load_models(
             label = name if args.baseline_k == 1 else f"{name} (k={args.baseline_k})"
             models.append((label, class_prior_baseline(truth, args.baseline_k, source=label), None))
             continue
-        with warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught, reading_input(path):
             warnings.simplefilter("always")
             predictions = read_predictions(
                 path, truth.class_names, format=args.input_format, kind=args.kind
             )
         for warning in caught:
-            _warn(str(warning.message))
+            warn(str(warning.message))
         models.append((name, predictions, path))
     return models
 
@@ -340,9 +362,15 @@ def _align(
 ) -> list[Model]:
     """Each model aligned once, for every report of the run."""
     from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.core.schema import protocol
 
+    mu = protocol(args.protocol).mu_ground_truth
     return [
-        Model(name, path, align(truth, predictions, ks=ks, tie_break=args.tie_break))
+        Model(
+            name,
+            path,
+            align(truth, predictions, ks=ks, tie_break=args.tie_break, mu_ground_truth=mu),
+        )
         for name, predictions, path in progress(loaded, desc="aligning", unit="model")
     ]
 
@@ -352,6 +380,7 @@ def _metadata(
 ) -> dict[str, Any]:
     metadata = {
         "label_version": args.label_version,
+        "protocol": args.protocol,
         "clip_set": args.clip_set,
         "clip_set_filter": resolve_clip_set(args.clip_set),
         "num_clips": int(truth.mask(args.clip_set).sum()),
@@ -376,16 +405,22 @@ def _run(args: argparse.Namespace) -> int:
 
     ks = check_options(args)
     progress = _progress_factory(args)
-    release = load_release(args.label_version, args.data_path)
-    truth = GroundTruth.from_release(release)
+    with reading_input(args.data_path or f"labels {args.label_version}"):
+        release = load_release(args.label_version, args.data_path)
+        truth = GroundTruth.from_release(release)
     check_ks(ks, truth)
-    models = _align(_load_models(args, truth, progress), truth, ks, args, progress)
+    warn = DeferredWarnings(PROG)
+    check_clip_set(truth, args, warn)
     metadata = _metadata(args, truth, release, ks)
-    run = Run(args, truth, models, ks, metadata, progress, _warn)
-    outputs, results = render_outputs(run, evaluation_options(args))
+    models = _align(_load_models(args, truth, progress, warn), truth, ks, args, progress)
+    run = Run(args, truth, models, ks, metadata, progress, warn)
+    check_clips(run)
+    outputs, results = render_outputs(core_outputs(run), evaluation_options(args))
+    add_paper_outputs(run, outputs, results)
     outputs.commit()  # every file or none, then stdout
     if args.push_results:
         push(args, results[0], metadata, PROG)
+    warn.print()
     return 0
 
 
@@ -394,10 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in (sys.argv[1:] if argv is None else argv)
 
     def command() -> int:
-        try:
-            args = build_parser().parse_args(argv)  # usage errors raise ScoreError
-        except SystemExit as stop:  # --help
-            return int(stop.code or 0)
+        args = build_parser().parse_args(argv)  # usage errors raise ScoreError
         return _run(args)
 
     return run_command(PROG, command, debug=debug)

@@ -9,15 +9,21 @@ Example:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from vggsounder_hf.cli._errors import quiet_libraries, run_command
+from vggsounder_hf.cli._errors import (
+    OneLineParser,
+    quiet_libraries,
+    reading_input,
+    run_command,
+    write_stdout,
+)
 from vggsounder_hf.core.schema import LABEL_RELEASES, META_LABELS, MODALITY_NAMES
 
 __all__ = ["build_parser", "format_table", "main"]
@@ -27,7 +33,7 @@ PROG = "vggsounder-stats"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (exposed for documentation and tests)."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog=PROG,
         description="Build the VGGSounder label release(s) as Hugging Face datasets and print "
         "their statistics: clips, labels, labels per modality, clips per meta label.",
@@ -129,9 +135,11 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``vggsounder-stats``; returns the exit code (0 ok, 2 error)."""
-    args = build_parser().parse_args(argv)
-    return run_command(PROG, lambda: _print_statistics(args), debug=args.debug)
+    """Entry point of ``vggsounder-stats``; returns the exit code (0 ok, 2 error, 130 Ctrl-C)."""
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    return run_command(
+        PROG, lambda: _print_statistics(build_parser().parse_args(argv)), debug=debug
+    )
 
 
 def _print_statistics(args: argparse.Namespace) -> int:
@@ -143,12 +151,9 @@ def _print_statistics(args: argparse.Namespace) -> int:
         )
     if not args.debug:
         quiet_libraries()
-    results = _collect(versions, args.cache_dir, args.data_path)
-    try:
-        print(json.dumps(results, indent=2) if args.json else format_table(results))
-        sys.stdout.flush()
-    except BrokenPipeError:  # e.g. piped into `head`: not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    with reading_input(args.data_path) if args.data_path else contextlib.nullcontext():
+        results = _collect(versions, args.cache_dir, args.data_path)
+    write_stdout((json.dumps(results, indent=2) if args.json else format_table(results)) + "\n")
     return 0
 
 
