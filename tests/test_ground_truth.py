@@ -7,7 +7,14 @@ import csv
 import numpy as np
 import pytest
 
-from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.errors import (
+    EmptyClipSetError,
+    EmptyColumnWarning,
+    GroundTruthError,
+    NoMatchingClipsError,
+    NoMatchingClipsWarning,
+)
+from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set, check_overlap
 
 CLASSES = ("dog", "cat", "bird")
 FLAGS = {"background_music": False, "static_image": False, "voice_over": False}
@@ -92,3 +99,53 @@ def test_release_ground_truth_equals_a_plain_read_of_the_csv(vggsounder_data, tr
         for r, c in zip(rows.tolist(), columns.tolist(), strict=True)
     }
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (_row("a_000001", ["dog"], ["A"], voice_over="False"), "'voice_over' must be True or"),
+        (_row("a_000001", ["dog"], ["A"], static_image=1), "'static_image' must be True or"),
+        (_row("a_000001", ["dog"], [True]), "unknown modality True"),
+        (_row("a_000001", "dog", ["A", "A", "A"]), "'labels' must be a list, got str"),
+        (_row(17, ["dog"], ["A"]), "'video_id' must be a string, got 17"),
+        (_row("a_000001", [["dog"]], ["A"]), r"label \['dog'\] is neither a name nor an index"),
+    ],
+)
+def test_flags_modalities_and_ids_of_the_wrong_type_are_refused(row, message):
+    # "False" used to become True through bool(); True used to be modality V.
+    with pytest.raises(GroundTruthError, match=message):
+        GroundTruth.from_rows([row], CLASSES)
+
+
+def test_numpy_booleans_are_meta_flags():
+    truth = GroundTruth.from_rows([_row("a_000001", ["dog"], ["A"], voice_over=np.True_)], CLASSES)
+    assert truth.meta["voice_over"].tolist() == [True]
+
+
+def test_an_empty_clip_set_is_an_error_and_an_empty_column_a_warning():
+    truth = GroundTruth.from_rows([_row("a_000001", ["dog"], ["AV"], voice_over=True)], CLASSES)
+    with pytest.raises(EmptyClipSetError, match=r"clip set 'no_voice_over' holds none of the 1"):
+        check_clip_set(truth, "no_voice_over")
+    with pytest.warns(EmptyColumnWarning, match=r"'a only', 'v only' have no clip in clip set"):
+        assert check_clip_set(truth, "full") == ("a only", "v only")
+
+
+def test_predictions_that_match_no_clip_of_the_clip_set_are_reported():
+    from vggsounder_hf.core.predictions import ModelPredictions
+
+    truth = GroundTruth.from_rows(
+        [_row("a_000001", ["dog"], ["AV"]), _row("b_000002", ["cat"], ["A"], voice_over=True)],
+        CLASSES,
+    )
+    spaced = ModelPredictions.from_label_sets(
+        {"av": {" a_000001": ["dog"], " b_000002": []}}, CLASSES, source="m.json"
+    )
+    with pytest.warns(NoMatchingClipsWarning, match=r"none of the 2 predicted clip ids .*' a_0"):
+        assert check_overlap(truth, spaced, "full") == 0
+    with pytest.raises(NoMatchingClipsError, match=r"\(2 match once surrounding spaces"):
+        check_overlap(truth, spaced, "full", strict=True)
+    other_set = ModelPredictions.from_label_sets({"av": {"b_000002": ["cat"]}}, CLASSES)
+    with pytest.raises(NoMatchingClipsError, match=r"1 of the 1 predicted clips are in the"):
+        check_overlap(truth, other_set, "no_voice_over", strict=True)
+    assert check_overlap(truth, other_set, "full") == 1

@@ -19,6 +19,7 @@ from huggingface_hub import HfApi, SpaceCard
 from huggingface_hub.errors import HfHubHTTPError
 
 from vggsounder_hf.cli.hub import main
+from vggsounder_hf.core.errors import HubError
 from vggsounder_hf.hf import hub_push
 from vggsounder_hf.hf.hub_push import metric_module_files, push_folder, push_metric
 
@@ -65,6 +66,13 @@ pinned: false
 
 Counts matches.
 """
+
+
+@pytest.fixture(autouse=True)
+def private_hub_state(tmp_path, monkeypatch):
+    """The Hub state `export --push-to-hub` records (hf.eval_results) lives in the test's own
+    folder: nothing is written to the user's HF_HOME, and no earlier test leaks into this one."""
+    monkeypatch.setenv("VGGSOUNDER_HF_STATE", str(tmp_path / "vggsounder-hf-state.json"))
 
 
 @pytest.fixture
@@ -321,6 +329,7 @@ def test_cli_export_push_uploads_exactly_the_exported_folder_as_a_dataset(
             "0.1.6/test-00000-of-00001.parquet",
             "1.0/test-00000-of-00001.parquet",
             "README.md",
+            "eval.yaml",  # the Hub benchmark's leaderboard tasks (hf.eval_results)
         ]
     )
     assert all(contents[name] == (out_dir / name).read_bytes() for name in files)
@@ -354,3 +363,35 @@ def test_push_dataset_refuses_a_folder_that_is_not_an_export(hub, tmp_path):
     with pytest.raises(FileNotFoundError, match="not an exported dataset folder"):
         hub_push.push_dataset(tmp_path, "me/x")
     assert hub == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [httpx2.ConnectError("[Errno 111] Connection refused"), httpx2.ConnectTimeout("timed out")],
+    ids=["refused", "timeout"],
+)
+def test_an_unreachable_hub_is_one_line_naming_the_space(
+    monkeypatch, toy_metric, capsys, no_network, error
+):
+    def unreachable(self, repo_id, **kwargs):
+        raise error
+
+    monkeypatch.setattr(HfApi, "create_repo", unreachable)
+    code = main(["push-metric", "me/toymatches", "--metric-dir", str(toy_metric)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert err == (
+        f"vggsounder-hub: error: {error} (creating the space repository me/toymatches on the "
+        "Hugging Face Hub)\n"
+    )
+    assert out == ""
+
+
+def test_an_upload_that_fails_names_the_folder_and_the_repository(hub, monkeypatch, tmp_path):
+    def broken(self, **kwargs):
+        raise httpx2.RemoteProtocolError("peer closed connection")
+
+    monkeypatch.setattr(HfApi, "upload_folder", broken)
+    with pytest.raises(HubError, match=r"peer closed connection \(uploading .* to the "):
+        push_folder(tmp_path, "me/x", "dataset")
+    assert hub[0][0] == "create_repo"

@@ -20,6 +20,7 @@ from huggingface_hub.errors import RemoteEntryNotFoundError, RepositoryNotFoundE
 from huggingface_hub.repocard_data import model_index_to_eval_results
 
 from vggsounder_hf.cli.hub import main
+from vggsounder_hf.core.errors import HubError, ModelCardError, ResultsError
 from vggsounder_hf.core.evaluation import evaluate_predictions
 from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
@@ -49,6 +50,13 @@ def _truth() -> GroundTruth:
         for i in range(6)
     ]
     return GroundTruth.from_rows(rows, class_names=NAMES)
+
+
+@pytest.fixture(autouse=True)
+def private_hub_state(tmp_path, monkeypatch):
+    """The Hub state `export --push-to-hub` records (hf.eval_results) lives in the test's own
+    folder: nothing is written to the user's HF_HOME, and no earlier test leaks into this one."""
+    monkeypatch.setenv("VGGSOUNDER_HF_STATE", str(tmp_path / "vggsounder-hf-state.json"))
 
 
 @pytest.fixture(scope="module")
@@ -185,12 +193,13 @@ def test_a_non_default_clip_set_is_named_and_recorded(label_results):
     assert {e.metric_args["clip_set"] for e in entries} == {"static_image"}
 
 
-def test_undefined_values_are_left_out_and_bad_ones_refused():
-    entries = results_to_eval_results(
-        {"av/f1": float("nan"), "a/f1": None, "v/f1": np.float64(0.25)}, label_version="1.0"
-    )
+def test_missing_values_are_left_out_and_nan_and_bad_ones_refused():
+    # Issue 11: a card never shows an undefined number; NaN used to be left out silently.
+    entries = results_to_eval_results({"a/f1": None, "v/f1": np.float64(0.25)}, label_version="1.0")
     assert [(e.metric_name, e.metric_value) for e in entries] == [("F1 (v)", 0.25)]
     assert type(entries[0].metric_value) is float
+    with pytest.raises(ResultsError, match=r"result 'av/f1' is NaN \(undefined"):
+        results_to_eval_results({"av/f1": float("nan"), "v/f1": 0.25}, label_version="1.0")
     with pytest.raises(ValueError, match=r"unknown VGGSounder result key 'av/fancy'"):
         results_to_eval_results({"av/fancy": 0.1}, label_version="1.0")
     with pytest.raises(ValueError, match=r"result 'av/f1' must be a number, got 'high'"):
@@ -251,7 +260,7 @@ def test_bootstrap_interval_bounds_are_not_entries_of_their_own():
         ({"a/d_prime": float("-inf")}, r"result 'a/d_prime' is -inf, not a finite number"),
         ({"av/hit@1": 1.5}, r"result 'av/hit@1' is 1\.5; a rate must be a fraction in \[0, 1\]"),
         ({"mu/a": -0.1}, r"result 'mu/a' is -0\.1; a rate must be a fraction"),
-        ({"v/auc_roc@1": 0.5}, r"unknown VGGSounder result key 'v/auc_roc@1'"),
+        ({"v/auc_roc@1": 0.5}, r"unknown VGGSounder result key 'v/auc_roc@1': .*no top-k"),
         ({"num_things": 3}, r"unknown VGGSounder result key 'num_things'"),
     ],
 )
@@ -418,8 +427,12 @@ def test_a_card_that_cannot_be_read_is_never_overwritten(monkeypatch):
 
     monkeypatch.setattr(ModelCard, "load", classmethod(unreachable))
     monkeypatch.setattr(ModelCard, "push_to_hub", lambda self, *a, **k: pushed.append(self))
-    with pytest.raises(RepositoryNotFoundError):
+    with pytest.raises(
+        HubError, match=r"401 Client Error \(reading the model card of me/priv"
+    ) as error:
         push_results("me/private", {"av/f1": 0.5})
+    assert isinstance(error.value.__cause__, RepositoryNotFoundError)
+    assert error.value.repo_id == "me/private"
     assert pushed == []
 
 
@@ -427,6 +440,64 @@ def test_an_invalid_existing_model_index_stops_the_push():
     broken = "---\nmodel-index:\n- name: x\n  results:\n  - task: {}\n---\n"
     with pytest.raises(ValueError, match=r"cannot update the model card of me/m"):
         push_results("me/m", {"av/f1": 0.5}, card_loader=lambda r, t: broken, uploader=print)
+
+
+def test_a_card_whose_yaml_does_not_parse_stops_the_push_naming_the_repository():
+    uploads = []
+    broken = "---\nlicense: [mit\n---\n# Model\n"
+    with pytest.raises(ModelCardError, match=r"of me/m: the card's YAML metadata does not parse"):
+        push_results(
+            "me/m", {"av/f1": 0.5}, card_loader=lambda r, t: broken, uploader=uploads.append
+        )
+    assert uploads == []
+
+
+@pytest.mark.parametrize("where", ["load", "push_to_hub"])
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx2.ConnectError("[Errno 111] Connection refused"),
+        httpx2.ReadTimeout("timed out"),
+        ConnectionError("offline"),
+    ],
+    ids=["connect", "timeout", "offline"],
+)
+def test_an_unreachable_hub_is_one_error_naming_the_repository(monkeypatch, where, error):
+    pushed = []
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(ModelCard, "load", classmethod(lambda cls, *a, **k: cls(OTHER_CARD)))
+    monkeypatch.setattr(ModelCard, "push_to_hub", lambda self, *a, **k: pushed.append(self))
+    if where == "load":
+        monkeypatch.setattr(ModelCard, "load", classmethod(fail))
+    else:
+        monkeypatch.setattr(ModelCard, "push_to_hub", fail)
+    action = "reading" if where == "load" else "uploading"
+    with pytest.raises(HubError, match=rf"\({action} the model card of me/m on the Hugging Face"):
+        push_results("me/m", {"av/f1": 0.5})
+    assert pushed == []
+
+
+def test_results_and_card_files_that_are_not_utf8_json_are_refused_naming_the_file(tmp_path):
+    bad = tmp_path / "results.json"
+    bad.write_bytes(b'{"av/f1": 0.5, "note": "\xff"}')
+    with pytest.raises(ResultsError, match=r"results\.json: not UTF-8 text \(byte 24\)"):
+        hub_results.read_results_file(bad)
+    bad.write_text('{"av/f1": 0.5, "av/f1": 0.7}', encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"results\.json: key 'av/f1' appears twice"):
+        hub_results.read_results_file(bad)
+    bad.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"results\.json: JSON nested too deeply"):
+        hub_results.read_results_file(bad)
+    bad.write_text('{"av/f1": NaN}', encoding="utf-8")
+    with pytest.raises(ResultsError, match=r"result 'av/f1' is NaN"):
+        results_to_eval_results(hub_results.read_results_file(bad), label_version="1.0")
+    card = tmp_path / "README.md"
+    card.write_bytes(b"---\nlicense: mit\n---\n\xfe")
+    with pytest.raises(ModelCardError, match=r"README\.md: not UTF-8 text \(byte 21\)"):
+        hub_results.read_card_file(card)
 
 
 def test_repository_id_must_name_owner_and_model():

@@ -341,3 +341,67 @@ def test_the_module_description_lists_every_metric_of_the_registry():
     for entry in METRICS:
         if entry.family != "count":
             assert f"{entry.name}: {entry.description}" in metric.inputs_description
+
+
+def test_a_multi_hot_vector_in_the_labels_config_is_read_as_multi_hot(class_names):
+    # Issue 11: a 0/1 vector used to be read as the classes 0 and 1 (av F1 0.006 for a
+    # perfect model); a vector of exactly 309 values is unambiguous.
+    references = _references()
+    hot = [[0] * len(class_names) for _ in references]
+    for vector, row in zip(hot, references, strict=True):
+        for label in row["labels"]:
+            vector[label] = 1
+    by_vector = [
+        {"video_id": row["video_id"], "a": vector, "v": [bool(x) for x in vector], "av": vector}
+        for row, vector in zip(references, hot, strict=True)
+    ]
+    by_index = [
+        {"video_id": row["video_id"], "a": row["labels"], "v": row["labels"], "av": row["labels"]}
+        for row in references
+    ]
+    metric = evaluate.load(METRIC_PATH)
+    results = metric.compute(predictions=by_vector, references=references)
+    assert results == metric.compute(predictions=by_index, references=references)
+    assert results["a/subset_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("config", "value", "message"),
+    [
+        ("labels", [0, 1, 1, 0], r"4 values 0/1 look like a multi-hot vector, but one needs "),
+        ("labels", [True, False], r"2 values 0/1 look like a multi-hot vector"),
+        ("labels", [1.0], r"label 1\.0 \(float\) is neither a class name nor a class index"),
+        ("labels", [0.0] * 309, r"309 floats are scores or a float multi-hot vector"),
+        ("scores", [10**400] + [0.0] * 308, r"score of about 10\*\*400 is too large"),
+        ("scores", ["0.5"] * 309, r"score '0\.5' \(str\) is not a real number"),
+        ("scores", [True] * 309, r"score True \(bool\) is not a real number"),
+        ("scores", [0.5j] * 309, r"score 0\.5j \(complex\) is not a real number"),
+    ],
+)
+def test_values_of_the_wrong_kind_are_refused_naming_row_clip_and_input(config, value, message):
+    rows = [{"video_id": "clip-a_000001", "a": value}, {"video_id": "clip-b_000002"}]
+    with pytest.raises(ValueError, match=message) as error:
+        evaluate.load(METRIC_PATH, config).compute(predictions=rows, references=_references())
+    assert str(error.value).startswith("predictions[0] (clip-a_000001), input 'a': ")
+
+
+def test_predictions_for_no_reference_and_an_empty_clip_set_are_reported():
+    from vggsounder_hf.core.errors import EmptyClipSetError, NoMatchingClipsWarning
+
+    metric = evaluate.load(METRIC_PATH)
+    spaced = [{"video_id": " " + row["video_id"], "a": [0]} for row in _references()]
+    with pytest.warns(NoMatchingClipsWarning, match=r"none of the 2 predicted clip ids"):
+        metric.compute(predictions=spaced, references=_references(), clip_set="full")
+    rows = [{"video_id": row["video_id"], "a": [0]} for row in _references()]
+    with pytest.raises(EmptyClipSetError, match=r"clip set 'background_music' holds none"):
+        metric.compute(predictions=rows, references=_references(), clip_set="background_music")
+
+
+def test_a_clip_given_twice_has_the_one_wording_of_every_layer():
+    rows = [{"video_id": "clip-a_000001", "a": [0]}, {"video_id": "clip-a_000001", "a": [1]}]
+    with pytest.raises(ValueError) as error:
+        evaluate.load(METRIC_PATH).compute(predictions=rows, references=_references())
+    assert str(error.value) == (
+        "predictions: clip 'clip-a_000001' appears more than once "
+        "(predictions[0] and [1], input 'a')"
+    )

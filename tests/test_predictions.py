@@ -95,7 +95,8 @@ def test_bad_scores_are_refused_naming_the_clip(scores, message):
         ([], "expected a mapping of video ids"),
         ({}, "contains no predictions"),
         ({"x_000001": ["dog"]}, "must be a mapping with 'predictions'"),
-        ({"x_000001": {"other": 1}}, "no entry has 'predictions'"),
+        ({"x_000001": {}}, "no entry has 'predictions'"),
+        ({"x_000001": {"other": 1}}, "entry of clip 'x_000001' has unknown key\\(s\\) 'other'"),
         ({"x_000001": {"predictions": ["dog"]}}, "must map input modalities"),
         ({1: {"predictions": {"a": []}}}, "is not a string"),
     ],
@@ -103,3 +104,79 @@ def test_bad_scores_are_refused_naming_the_clip(scores, message):
 def test_a_structure_that_is_not_the_authors_format_is_refused(mapping, message):
     with pytest.raises(PredictionError, match=message):
         ModelPredictions.from_mapping(mapping, CLASSES, source="model.pkl")
+
+
+def test_defaultdict_sections_never_invent_an_input_and_an_unknown_key_is_found():
+    from collections import defaultdict
+
+    good = defaultdict(list, {"a": ["dog"], "v": [], "av": ["cat"]})
+    typo = defaultdict(list, {"a": ["dog"], "v": [], "AV": ["cat"]})
+    with pytest.raises(PredictionError, match=r"unknown input modality 'AV'"):
+        ModelPredictions.from_mapping(
+            {"x_000001": {"predictions": good}, "y_000002": {"predictions": typo}}, CLASSES
+        )
+    # The first clip lacks av: av keeps the clips that have it (it used to be dropped).
+    no_av = defaultdict(list, {"a": ["dog"], "v": []})
+    predictions = ModelPredictions.from_mapping(
+        defaultdict(dict, {"x_000001": {"predictions": no_av}, "y_000002": {"predictions": good}}),
+        CLASSES,
+    )
+    assert predictions["av"].video_ids.tolist() == ["y_000002"]
+    assert predictions["a"].video_ids.tolist() == ["x_000001", "y_000002"]
+    assert dict(good) == {"a": ["dog"], "v": [], "av": ["cat"]}  # nothing was added
+
+
+@pytest.mark.parametrize(
+    ("labels", "shown"),
+    [
+        ([True, False], "True (bool)"),
+        ([np.True_], "np.True_ (bool)"),
+        (np.array([True]), "True (bool)"),
+        ([1.0], "1.0 (float)"),
+        ([np.float64(2)], "np.float64(2.0) (float64)"),
+        ([["dog"]], "['dog'] (list)"),
+        ([{"dog": 1}], "{'dog': 1} (dict)"),
+    ],
+)
+def test_booleans_floats_and_unhashable_labels_are_not_class_indices(labels, shown):
+    with pytest.raises(PredictionError) as error:
+        ModelPredictions.from_label_sets({"a": {"x_000001": labels}}, CLASSES, source="m.pkl")
+    assert str(error.value) == (
+        f"m.pkl: clip 'x_000001', input 'a': label {shown} is neither a class name nor a class "
+        "index 0..2"
+    )
+
+
+@pytest.mark.parametrize(
+    ("scores", "message"),
+    [
+        (["0.1", 0.2, 0.3], r"score '0\.1' \(str\) is not a real number"),
+        ([True, 0.0, 1.0], r"score True \(bool\) is not a real number"),
+        ([1j, 0, 0], r"score 1j \(complex\) is not a real number"),
+        (np.array([True, False, True]), r"score True \(bool\) is not a real number"),
+        (np.array(["1", "2", "3"]), r"score '1' \(str\) is not a real number"),
+        ([10**400, 0, 0], r"score of about 10\*\*400 is too large for a floating-point number"),
+        ("0.1 0.2 0.3", r"expected a list of 3 scores, got str"),
+    ],
+)
+def test_scores_must_be_real_numbers_in_every_form(scores, message):
+    with pytest.raises(PredictionError, match=message) as error:
+        ModelPredictions.from_scores({"v": {"x_000001": scores}}, CLASSES, source="m.pkl")
+    assert str(error.value).startswith("m.pkl: clip 'x_000001', input 'v': ")
+
+
+@pytest.mark.parametrize("dtype", [bool, complex, str])
+def test_score_matrices_of_other_dtypes_are_refused(dtype):
+    matrix = np.ones((2, 3)).astype(dtype)
+    with pytest.raises(PredictionError, match=r"m\.pkl: clip 'x_000001', input 'av': score "):
+        ModelPredictions.from_scores(
+            {"av": (["x_000001", "y_000002"], matrix)}, CLASSES, source="m.pkl"
+        )
+
+
+def test_integer_and_small_float_scores_are_read_as_float64():
+    predictions = ModelPredictions.from_scores(
+        {"a": {"x_000001": [1, 2, 3]}, "v": (["x_000001"], np.ones((1, 3), np.float16))}, CLASSES
+    )
+    assert predictions["a"].matrix.tolist() == [[1.0, 2.0, 3.0]]
+    assert predictions["v"].matrix.dtype == np.float64

@@ -458,6 +458,39 @@ def test_non_finite_logits_name_the_clip():
         make_compute_metrics(split, "av")((logits, None))
 
 
+@pytest.mark.parametrize(
+    ("logits", "message"),
+    [
+        (lambda x: x > 0.5, r"input 'av' have dtype bool; expected real numbers"),
+        (lambda x: x.astype(str), r"input 'av' have dtype <U32; expected real numbers"),
+        (lambda x: x + 1j, r"input 'av' have dtype complex64; expected real numbers"),
+        (lambda x: x.astype(object), r"input 'av' have dtype object; expected real numbers"),
+        (lambda x: [*x.tolist()[:-1], [0.5]], r"\('av',\) are not one rectangular array"),
+        (lambda x: x[:, :, None], r"input 'av' have shape \(80, 12, 1\)"),
+    ],
+    ids=["bool", "str", "complex", "object", "ragged", "3-d"],
+)
+def test_logits_that_are_not_real_numbers_are_refused(logits, message):
+    split = synthetic_split()
+    with pytest.raises(PredictionError, match=message):
+        make_compute_metrics(split, "av")((logits(random_logits(len(split))), None))
+
+
+def test_logits_as_nested_lists_of_numbers_are_one_array():
+    split = synthetic_split()
+    logits = random_logits(len(split))
+    compute_metrics = make_compute_metrics(split, "av")
+    assert compute_metrics((logits.tolist(), None)) == compute_metrics((logits, None))
+
+
+def test_label_ids_that_are_not_numbers_are_not_checked():
+    split = synthetic_split()
+    logits = random_logits(len(split))
+    names = np.full((len(split), NUM_CLASSES), "x")
+    compute_metrics = make_compute_metrics(split, "av")
+    assert compute_metrics((logits, names)) == compute_metrics((logits, None))
+
+
 def test_label_ids_of_other_rows_are_refused_unless_unchecked():
     split = synthetic_split()
     labels = multi_hot_matrix(split)

@@ -15,6 +15,9 @@ column      label modalities      meaning
 ``all``     A, V, AV              every label (used for modality confusion)
 ==========  ====================  ===========================================
 
+:func:`check_clip_set` and :func:`check_overlap` say when a clip set, a column or a model's
+predictions would give only undefined numbers or zeros (instead of a silent table of them).
+
 Example:
     >>> truth = GroundTruth.from_rows(
     ...     [{"video_id": "x_000001", "labels": [0, 2], "modalities": ["A", "AV"],
@@ -26,26 +29,46 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from itertools import chain
 from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.core.clip_sets import ClipSet, resolve_clip_set
+from vggsounder_hf.core.clip_sets import ClipSet, clip_set_mask, describe_clip_set
+from vggsounder_hf.core.errors import (
+    EmptyClipSetError,
+    EmptyColumnWarning,
+    GroundTruthError,
+    NoMatchingClipsError,
+    NoMatchingClipsWarning,
+    OptionError,
+    bad_flag_message,
+    duplicate_clip_message,
+)
 from vggsounder_hf.core.schema import (
     AV,
     COLUMN_SPECS,
     COLUMNS,
+    DEFAULT_CLIP_SET,
     META_LABELS,
     MODALITY_NAMES,
     A,
     V,
+    column,
 )
 
-__all__ = ["COLUMNS", "LABEL_MODALITIES", "MODALITY_NAMES", "GroundTruth"]
+__all__ = [
+    "COLUMNS",
+    "LABEL_MODALITIES",
+    "MODALITY_NAMES",
+    "GroundTruth",
+    "check_clip_set",
+    "check_overlap",
+]
 
 LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
     **{spec.name: spec.label_codes for spec in COLUMN_SPECS},
@@ -64,12 +87,15 @@ class GroundTruth:
             ``0``/``1``/``2`` = the label is ``A``/``V``/``AV``.
         meta: Per meta label, a boolean array of length ``n_clips``.
         class_names: The class names, in ``classes.csv`` order.
+        has_media: Per clip, whether its media were found (for the ``with_media`` clip
+            set); ``None`` when unknown (see :meth:`with_media_flags`).
     """
 
     video_ids: np.ndarray
     modality_codes: np.ndarray
     meta: Mapping[str, np.ndarray]
     class_names: tuple[str, ...]
+    has_media: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.video_ids)
@@ -85,7 +111,9 @@ class GroundTruth:
         cache = self.__dict__.setdefault("_labels_by_subset", {})
         if column not in cache:
             if column not in LABEL_MODALITIES:
-                raise ValueError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
+                raise OptionError(
+                    f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}"
+                )
             mask = np.isin(self.modality_codes, LABEL_MODALITIES[column])
             mask.flags.writeable = False
             cache[column] = mask
@@ -94,10 +122,13 @@ class GroundTruth:
     def mask(self, clip_set: ClipSet) -> np.ndarray:
         """Boolean mask of the clips that pass a clip-set filter
         (see :mod:`vggsounder_hf.core.clip_sets`)."""
-        keep = np.ones(len(self), dtype=bool)
-        for meta_label, required in resolve_clip_set(clip_set).items():
-            keep &= self.meta[meta_label] == required
-        return keep
+        return clip_set_mask(clip_set, self.meta, len(self), self.has_media)
+
+    def with_media_flags(self, video_ids: Iterable[str]) -> GroundTruth:
+        """This ground truth with :attr:`has_media` set: ``True`` for the clips named in
+        ``video_ids`` (those whose media were found), ``False`` for the others."""
+        flags = np.isin(self.video_ids, np.asarray(list(video_ids), dtype=str))
+        return replace(self, has_media=flags)
 
     def select(self, clip_set: ClipSet) -> GroundTruth:
         """The clips that pass a clip-set filter."""
@@ -110,6 +141,7 @@ class GroundTruth:
             modality_codes=self.modality_codes[rows],
             meta={name: flags[rows] for name, flags in self.meta.items()},
             class_names=self.class_names,
+            has_media=None if self.has_media is None else self.has_media[rows],
         )
 
     def row_of(self, video_ids: Sequence[str] | np.ndarray) -> np.ndarray:
@@ -165,8 +197,9 @@ class GroundTruth:
         exactly the rows of the ``vggsounder`` dataset.
 
         Raises:
-            ValueError: A row misses a field, repeats a clip or a label, names an unknown
-                class or modality, or has labels and modalities of different lengths.
+            GroundTruthError: A row misses a field, repeats a clip or a label, names an
+                unknown class or modality, has labels and modalities of different lengths,
+                or a meta flag that is not a boolean (``"False"`` is not false).
         """
         class_names = tuple(class_names)
         class_index = {name: index for index, name in enumerate(class_names)}
@@ -181,20 +214,34 @@ class GroundTruth:
                 labels = row["labels"]
                 modalities = row["modalities"]
                 flags = [row[name] for name in META_LABELS]
-            except KeyError as missing:
-                raise ValueError(f"reference row {row_number} has no field {missing}") from None
+            except (KeyError, TypeError) as missing:
+                raise GroundTruthError(
+                    f"reference row {row_number} has no field {missing}"
+                    if isinstance(missing, KeyError)
+                    else f"reference row {row_number} is a {type(row).__name__}, not a mapping"
+                ) from None
+            if not isinstance(video_id, str):
+                raise GroundTruthError(
+                    f"reference row {row_number}: 'video_id' must be a string, got {video_id!r}"
+                )
+            where = f"reference row {row_number} ({video_id})"
+            labels, modalities = (
+                _items(labels, "labels", where),
+                _items(modalities, "modalities", where),
+            )
             if len(labels) != len(modalities):
-                raise ValueError(
-                    f"reference row {row_number} ({video_id}): {len(labels)} labels but "
-                    f"{len(modalities)} modalities"
+                raise GroundTruthError(
+                    f"{where}: {len(labels)} labels but {len(modalities)} modalities"
                 )
             for label, modality in zip(labels, modalities, strict=True):
                 clip_rows.append(len(video_ids))
                 label_columns.append(_class_of(label, class_index, class_names, video_id))
                 codes.append(_modality_of(modality, video_id))
             for name, flag in zip(META_LABELS, flags, strict=True):
+                if not isinstance(flag, bool | np.bool_):
+                    raise GroundTruthError(bad_flag_message(where, name, flag))
                 meta[name].append(bool(flag))
-            video_ids.append(str(video_id))
+            video_ids.append(video_id)
         return cls._from_triples(video_ids, clip_rows, label_columns, codes, meta, class_names)
 
     @classmethod
@@ -213,8 +260,8 @@ class GroundTruth:
         if len(sorted_ids) > 1:
             repeated = sorted_ids[1:] == sorted_ids[:-1]
             if repeated.any():
-                raise ValueError(
-                    f"clip {sorted_ids[1:][repeated][0]!r} appears more than once in the references"
+                raise GroundTruthError(
+                    duplicate_clip_message("references", str(sorted_ids[1:][repeated][0]))
                 )
         matrix = np.full((len(ids), len(class_names)), -1, dtype=np.int8)
         rows = np.asarray(clip_rows, dtype=np.int64)
@@ -224,7 +271,7 @@ class GroundTruth:
             unique_keys, counts = np.unique(pair_keys, return_counts=True)
             if (counts > 1).any():
                 key = unique_keys[counts > 1][0]
-                raise ValueError(
+                raise GroundTruthError(
                     f"clip {video_ids[key // len(class_names)]!r} lists label "
                     f"{class_names[key % len(class_names)]!r} more than once"
                 )
@@ -237,30 +284,153 @@ class GroundTruth:
         )
 
 
+def _items(value: Any, name: str, where: str) -> list[Any]:
+    """A row's ``labels`` or ``modalities``: a list, tuple or 1-D array (not a string)."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        return value.tolist()
+    if not isinstance(value, list | tuple):
+        raise GroundTruthError(f"{where}: {name!r} must be a list, got {type(value).__name__}")
+    return list(value)
+
+
 def _class_of(
     label: Any, class_index: Mapping[str, int], class_names: Sequence[str], video_id: str
 ) -> int:
     if isinstance(label, str):
         if label not in class_index:
-            raise ValueError(f"reference clip {video_id!r}: unknown class name {label!r}")
+            raise GroundTruthError(f"reference clip {video_id!r}: unknown class name {label!r}")
         return class_index[label]
     if isinstance(label, (int, np.integer)) and not isinstance(label, bool):
         if not 0 <= label < len(class_names):
-            raise ValueError(
+            raise GroundTruthError(
                 f"reference clip {video_id!r}: class index {label} outside "
                 f"0..{len(class_names) - 1}"
             )
         return int(label)
-    raise ValueError(f"reference clip {video_id!r}: label {label!r} is neither a name nor an index")
+    raise GroundTruthError(
+        f"reference clip {video_id!r}: label {label!r} is neither a name nor an index"
+    )
 
 
 def _modality_of(modality: Any, video_id: str) -> int:
     if isinstance(modality, str):
         if modality not in MODALITY_NAMES:
-            raise ValueError(
+            raise GroundTruthError(
                 f"reference clip {video_id!r}: unknown modality {modality!r}; use {MODALITY_NAMES}"
             )
         return MODALITY_NAMES.index(modality)
-    if isinstance(modality, (int, np.integer)) and 0 <= modality < len(MODALITY_NAMES):
+    code = isinstance(modality, int | np.integer) and not isinstance(modality, bool | np.bool_)
+    if code and 0 <= modality < len(MODALITY_NAMES):
         return int(modality)
-    raise ValueError(f"reference clip {video_id!r}: unknown modality {modality!r}")
+    raise GroundTruthError(f"reference clip {video_id!r}: unknown modality {modality!r}")
+
+
+def check_clip_set(
+    truth: GroundTruth,
+    clips: ClipSet | np.ndarray = DEFAULT_CLIP_SET,
+    columns: Iterable[str] = COLUMNS,
+    *,
+    source: str = "the ground truth",
+) -> tuple[str, ...]:
+    """Refuse a clip set without clips; warn about columns without clips.
+
+    Every rate of an empty clip set is undefined, so scoring it is an error. A column with
+    no clip in the set (``v only`` on a small set, say) is possible; its metrics are
+    undefined, and one :class:`~vggsounder_hf.core.errors.EmptyColumnWarning` names it.
+
+    Args:
+        truth: The ground truth.
+        clips: A clip set (name or mapping) or a boolean mask over ``truth``.
+        columns: The columns to be scored (any spelling).
+        source: How messages name ``truth`` (``"references"``, a file name).
+
+    Returns:
+        The names of the columns without clips.
+
+    Raises:
+        EmptyClipSetError: No clip of ``truth`` is in the clip set.
+
+    Example:
+        >>> truth = GroundTruth.from_rows([{"video_id": "x_000001", "labels": [0],
+        ...     "modalities": ["AV"], "background_music": True, "static_image": False,
+        ...     "voice_over": False}], ("dog",))
+        >>> check_clip_set(truth, "default")
+        Traceback (most recent call last):
+        vggsounder_hf.core.errors.EmptyClipSetError: clip set 'default' holds none of the 1 clips of the ground truth: every metric would be undefined
+    """  # noqa: E501
+    mask = clips if isinstance(clips, np.ndarray) else truth.mask(clips)
+    name = "the given clips" if isinstance(clips, np.ndarray) else describe_clip_set(clips)
+    if not mask.any():
+        raise EmptyClipSetError(
+            f"clip set {name!r} holds none of the {len(truth)} clips of {source}: every "
+            "metric would be undefined"
+        )
+    chosen = dict.fromkeys(column(item).name for item in columns)
+    empty = tuple(item for item in chosen if not truth.labels(item)[mask].any())
+    if empty:
+        warnings.warn(
+            f"column(s) {', '.join(map(repr, empty))} have no clip in clip set {name!r} of "
+            f"{source}: their metrics are undefined",
+            EmptyColumnWarning,
+            stacklevel=2,
+        )
+    return empty
+
+
+def check_overlap(
+    truth: GroundTruth,
+    predictions: Any,
+    clips: ClipSet | np.ndarray = DEFAULT_CLIP_SET,
+    *,
+    strict: bool = False,
+) -> int:
+    """The number of clips of the clip set that have a prediction (of any input); when
+    there is none, say so: every number would be a zero or undefined.
+
+    Args:
+        truth: The ground truth.
+        predictions: A :class:`~vggsounder_hf.core.predictions.ModelPredictions` (or an
+            aligned model, which holds one as ``.predictions``).
+        clips: A clip set (name or mapping) or a boolean mask over ``truth``.
+        strict: Raise :class:`~vggsounder_hf.core.errors.NoMatchingClipsError` instead of
+            warning with :class:`~vggsounder_hf.core.errors.NoMatchingClipsWarning`.
+
+    Example:
+        >>> from vggsounder_hf.core.predictions import ModelPredictions
+        >>> truth = GroundTruth.from_rows([{"video_id": "x_000001", "labels": [0],
+        ...     "modalities": ["AV"], "background_music": False, "static_image": False,
+        ...     "voice_over": False}], ("dog",))
+        >>> predictions = ModelPredictions.from_label_sets({"av": {" x_000001": ["dog"]}},
+        ...                                                ("dog",), source="m.json")
+        >>> check_overlap(truth, predictions, strict=True)
+        Traceback (most recent call last):
+        vggsounder_hf.core.errors.NoMatchingClipsError: m.json: no prediction is for a clip of clip set 'default' (1 clips): none of the 1 predicted clip ids is in the ground truth, e.g. ' x_000001' (1 match once surrounding spaces are removed)
+    """  # noqa: E501
+    model = getattr(predictions, "predictions", predictions)
+    mask = clips if isinstance(clips, np.ndarray) else truth.mask(clips)
+    ids = list(
+        dict.fromkeys(chain.from_iterable(p.video_ids.tolist() for p in model.inputs.values()))
+    )
+    rows = truth.row_of(ids)
+    matched = int(mask[rows[rows >= 0]].sum())
+    if matched:
+        return matched
+    found = rows >= 0
+    if not ids:
+        why = "the predictions name no clip"
+    elif found.any():
+        why = f"{int(found.sum())} of the {len(ids)} predicted clips are in the ground truth"
+    else:
+        stripped = int((truth.row_of([str(i).strip() for i in ids]) >= 0).sum())
+        hint = f" ({stripped} match once surrounding spaces are removed)" if stripped else ""
+        why = f"none of the {len(ids)} predicted clip ids is in the ground truth, e.g. "
+        why += f"{ids[0]!r}{hint}"
+    name = "the given clips" if isinstance(clips, np.ndarray) else describe_clip_set(clips)
+    message = (
+        f"{model.source}: no prediction is for a clip of clip set {name!r} "
+        f"({int(mask.sum())} clips): {why}"
+    )
+    if strict:
+        raise NoMatchingClipsError(message)
+    warnings.warn(f"{message}; every number is zero or undefined", NoMatchingClipsWarning, 2)
+    return 0

@@ -9,31 +9,35 @@ The authors publish predictions as ``{video_id: {"predictions": {"a": [...], ...
 "logits": {"a": [309 floats], ...}}}``; :meth:`ModelPredictions.from_mapping` reads that
 structure with the reference's rules, and these differences, each reported:
 
-* a trailing ``.mp4`` is stripped from clip ids (the reference does the same); two entries
-  that name the same clip are an error (the reference would count the clip twice);
-* unknown class names are dropped, counted in :attr:`InputPredictions.unknown_labels` and
+* a trailing ``.mp4`` is stripped from clip ids (as in the reference); a clip named twice
+  is an error (the reference would count it twice);
+* unknown class names are dropped, counted (:attr:`InputPredictions.unknown_labels`) and
   reported with one warning (the reference drops them with a warning too);
-* a label-set value of ``None`` is an empty prediction (as in the reference); a tuple or
-  numpy array is read as a label set (the reference silently reads it as empty); any other
-  type (a bare string, a number) is an error;
-* scores must have one finite value per class: a wrong length, NaN or infinity is an error
-  naming the clip (the reference crashes or silently skips classes).
+* ``None`` is an empty label set (as in the reference); a tuple, set or 1-D array is a label
+  set (the reference reads it as empty); another type (a string, a number) is an error;
+* a label is a class name or an integer index: booleans (``True == 1``), floats and
+  unhashable values are refused;
+* scores are one finite real number per class: a wrong length, NaN, infinity, a string, a
+  boolean, a complex number or an integer beyond the float range is an error naming the
+  clip (the reference crashes or silently skips classes);
+* every mapping (the released files' ``defaultdict`` too) is read as a plain dict, and the
+  clips' inputs are compared as key sets: a look-up never invents an empty input, and an
+  unknown key such as ``"AV"`` is always found.
+
+Every problem is a :class:`~vggsounder_hf.core.errors.PredictionError` naming the source.
 
 Example:
     >>> predictions = ModelPredictions.from_mapping(
-    ...     {"x_000001": {"predictions": {"a": ["dog"], "v": [], "av": ["dog", "cat"]}}},
-    ...     class_names=("dog", "cat"))
-    >>> predictions.kind, predictions.input_modalities
-    ('labels', ('a', 'v', 'av'))
-    >>> predictions["av"].matrix.astype(int).tolist()
-    [[1, 1]]
+    ...     {"x_000001": {"predictions": {"a": ["dog"], "av": ["dog", "cat"]}}}, ("dog", "cat"))
+    >>> predictions.kind, predictions.input_modalities, predictions["av"].matrix.tolist()
+    ('labels', ('a', 'av'), [[True, True]])
 """
 
 from __future__ import annotations
 
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import itemgetter
@@ -42,6 +46,18 @@ from typing import Any
 import numpy as np
 
 from vggsounder_hf.core._gc import paused_garbage_collection
+from vggsounder_hf.core.errors import (
+    PredictionError,
+    UnknownLabelWarning,
+    check_types,
+    checked_clip_ids,
+    fits_float,
+    is_label_type,
+    is_score_type,
+    not_a_label_message,
+    not_a_score_message,
+    too_large_score_message,
+)
 from vggsounder_hf.core.schema import INPUT_MODALITIES, PredictionKind
 
 __all__ = [
@@ -53,9 +69,8 @@ __all__ = [
     "UnknownLabelWarning",
 ]
 
-
-class PredictionError(ValueError):
-    """Predictions that cannot be scored; the message names the source and the problem."""
+_ENTRY = "entry of clip {!r} must be a mapping with 'predictions' and/or 'logits'"
+_SECTION = "predictions of clip {!r} must map input modalities to values"
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,12 +130,17 @@ class ModelPredictions:
         inputs = {}
         shared_ids: tuple[list[str], np.ndarray] | None = None
         for modality, per_clip in _checked_modalities(label_sets, source).items():
+            if not isinstance(per_clip, Mapping):
+                raise PredictionError(
+                    f"{source}: input {modality!r} must map video ids to label sets, got "
+                    f"{type(per_clip).__name__}"
+                )
             given_ids = list(per_clip.keys())
             if shared_ids is not None and shared_ids[0] == given_ids:
                 video_ids = shared_ids[1]  # one array for all inputs lets them align once
             else:
                 video_ids = np.asarray(
-                    _clip_ids(given_ids, source, f" in input {modality!r}"), object
+                    checked_clip_ids(given_ids, source, f"input {modality!r}"), object
                 )
                 shared_ids = (given_ids, video_ids)
             inputs[modality] = _label_matrix(
@@ -150,10 +170,17 @@ class ModelPredictions:
         for modality, given in _checked_modalities(scores, source).items():
             if isinstance(given, Mapping):
                 video_ids, rows = list(given.keys()), list(given.values())
-            else:
+            elif isinstance(given, tuple | list) and len(given) == 2:
                 video_ids, rows = given
+            else:
+                raise PredictionError(
+                    f"{source}: input {modality!r} must be {{video_id: scores}} or a pair "
+                    f"(video_ids, score matrix), got {type(given).__name__}"
+                )
             inputs[modality] = _score_matrix(
-                np.asarray(_clip_ids(list(video_ids), source, f" in input {modality!r}"), object),
+                np.asarray(
+                    checked_clip_ids(list(video_ids), source, f"input {modality!r}"), object
+                ),
                 rows,
                 len(class_names),
                 source,
@@ -172,7 +199,8 @@ class ModelPredictions:
         """Read the authors' structure ``{video_id: {"predictions": ..., "logits": ...}}``.
 
         Args:
-            mapping: The unpickled (or JSON-decoded) object.
+            mapping: The unpickled (or JSON-decoded) object; any mapping, a
+                ``collections.defaultdict`` too (read as a plain dict at every level).
             class_names: Class names in ``classes.csv`` order.
             source: Name of the file, for messages.
             kind: ``"labels"`` or ``"scores"``; by default scores when every entry carries
@@ -188,38 +216,31 @@ class ModelPredictions:
             )
         if not mapping:
             raise PredictionError(f"{source}: contains no predictions")
-        video_ids = list(mapping.keys())
-        entries = list(mapping.values())
-        video_ids = _clip_ids(video_ids, source)
-        _check_types(
-            entries,
-            Mapping,
-            source,
-            "entry of clip {!r} must be a mapping with 'predictions' and/or 'logits'",
-            video_ids,
-        )
+        video_ids = checked_clip_ids(list(mapping.keys()), source)
+        entries = _plain_dicts(list(mapping.values()))
+        check_types(entries, dict, source, _ENTRY, video_ids)
+        odd = set().union(*map(set, entries)) - {"predictions", "logits"}  # a misspelt key
+        if odd:  # would silently make the clip one without a prediction
+            row = next(i for i, entry in enumerate(entries) if odd & set(entry))
+            keys = ", ".join(sorted(map(repr, odd & set(entries[row]))))
+            raise PredictionError(
+                f"{source}: entry of clip {video_ids[row]!r} has unknown key(s) {keys}; use "
+                "'predictions' and/or 'logits'"
+            )
         has_scores = all(entry.get("logits") is not None for entry in entries)
         if kind is None:
             kind = "scores" if has_scores else "labels"
         if kind == "scores" and not has_scores:
             raise PredictionError(f"{source}: not every entry has 'logits'")
         sections = [entry.get("logits" if kind == "scores" else "predictions") for entry in entries]
-        present = [
-            (video_id, section)
-            for video_id, section in zip(video_ids, sections, strict=True)
-            if section is not None
-        ]
+        pairs = zip(video_ids, _plain_dicts(sections), strict=True)
+        present = [(video_id, section) for video_id, section in pairs if section is not None]
+        video_ids = [video_id for video_id, _ in present]
         if not present:
             raise PredictionError(
                 f"{source}: no entry has 'predictions' (or 'logits' for every entry)"
             )
-        _check_types(
-            [section for _, section in present],
-            Mapping,
-            source,
-            "predictions of clip {!r} must map input modalities to values",
-            [video_id for video_id, _ in present],
-        )
+        check_types([section for _, section in present], dict, source, _SECTION, video_ids)
         with paused_garbage_collection():
             per_modality = _split_by_modality(present)
             if kind == "scores":
@@ -227,59 +248,35 @@ class ModelPredictions:
             return cls.from_label_sets(per_modality, class_names, source)
 
 
-def _split_by_modality(present: list[tuple[str, Mapping[str, Any]]]) -> dict[str, dict[str, Any]]:
+def _plain_dicts(values: list[Any]) -> list[Any]:
+    """Other mappings (``defaultdict``...) as plain dicts: a look-up never invents a value."""
+    if set(map(type, values)) <= {dict, type(None)}:
+        return values
+    return [
+        dict(value) if isinstance(value, Mapping) and type(value) is not dict else value
+        for value in values
+    ]
+
+
+def _split_by_modality(present: list[tuple[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
     """``[(video_id, {modality: value})]`` -> ``{modality: {video_id: value}}``."""
     video_ids = [video_id for video_id, _ in present]
     sections = [section for _, section in present]
-    first_keys = tuple(sections[0].keys())
-    if first_keys and set(map(len, sections)) == {len(first_keys)}:
-        # Fast path for the usual file, where every clip has the same inputs: the same
-        # number of keys, and all of the first clip's keys found, means the same key set.
-        try:
-            return {
-                modality: dict(zip(video_ids, map(itemgetter(modality), sections), strict=True))
-                for modality in first_keys
-            }
-        except KeyError:
-            pass
-    modalities = set().union(*(section.keys() for section in sections))
+    key_sets = set(map(frozenset, sections))
+    if len(key_sets) == 1:
+        # The usual file: every clip has the same inputs (compared as key sets, and the
+        # sections are plain dicts, so itemgetter cannot invent a missing input).
+        return {
+            modality: dict(zip(video_ids, map(itemgetter(modality), sections), strict=True))
+            for modality in sections[0]
+        }
+    modalities = set().union(*key_sets)
     return {
         modality: {
             video_id: section[modality] for video_id, section in present if modality in section
         }
         for modality in sorted(modalities, key=str)
     }
-
-
-def _check_types(
-    values: list[Any], expected: type, source: str, message: str, names: list[Any] | None = None
-) -> None:
-    """Raise naming the first value that is not an instance of ``expected``."""
-    if all(issubclass(value_type, expected) for value_type in set(map(type, values))):
-        return
-    names = values if names is None else names
-    for name, value in zip(names, values, strict=True):
-        if not isinstance(value, expected):
-            raise PredictionError(
-                f"{source}: " + message.format(name) + f", got {type(value).__name__}"
-            )
-
-
-def _clip_ids(video_ids: Sequence[Any], source: str, where: str = "") -> list[str]:
-    """Clip ids without a trailing ``.mp4`` (as the reference strips it), each once.
-
-    Raises:
-        PredictionError: An id is not a string, or two entries name the same clip.
-    """
-    _check_types(video_ids, str, source, "video id {!r} is not a string")
-    ids = video_ids
-    if ".mp4" in "\n".join(video_ids):
-        ids = [video_id.removesuffix(".mp4") for video_id in video_ids]
-    if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        repeated = next(video_id for video_id in ids if video_id in seen or seen.add(video_id))
-        raise PredictionError(f"{source}: clip {repeated!r} appears more than once{where}")
-    return list(ids)
 
 
 def _checked_modalities(given: Mapping[str, Any], source: str) -> dict[str, Any]:
@@ -293,6 +290,7 @@ def _checked_modalities(given: Mapping[str, Any], source: str) -> dict[str, Any]
         )
     if not given:
         raise PredictionError(f"{source}: no input modality has predictions")
+    given = dict(given)  # a defaultdict must not invent the inputs it lacks
     return {modality: given[modality] for modality in INPUT_MODALITIES if modality in given}
 
 
@@ -314,16 +312,22 @@ def _label_matrix(
         ]
     lengths = np.fromiter(map(len, label_sets), np.int64, len(label_sets))
     flat = list(chain.from_iterable(label_sets))
+    # True == 1 and 1.0 == 1 as dict keys: anything but strings and integers must be
+    # refused before the lookup (and unhashable labels would make it raise).
+    odd_types = {kind for kind in set(map(type, flat)) if not is_label_type(kind)}
+    if odd_types:
+        position = next(i for i, label in enumerate(flat) if type(label) in odd_types)
+        row = int(np.searchsorted(np.cumsum(lengths), position, side="right"))
+        where = f"{source}: clip {video_ids[row]!r}, input {modality!r}"
+        raise PredictionError(not_a_label_message(where, flat[position], len(class_names)))
     columns = np.fromiter(map(lookup.get, flat, repeat(-1)), np.int64, len(flat))
     rows = np.repeat(np.arange(len(label_sets)), lengths)
     unknown: Counter = Counter()
     for position in np.flatnonzero(columns < 0):
         label = flat[position]
         if not isinstance(label, str):
-            raise PredictionError(
-                f"{source}: clip {video_ids[rows[position]]!r}, input {modality!r}: label "
-                f"{label!r} is neither a class name nor a class index 0..{len(class_names) - 1}"
-            )
+            where = f"{source}: clip {video_ids[rows[position]]!r}, input {modality!r}"
+            raise PredictionError(not_a_label_message(where, label, len(class_names)))
         unknown[label] += 1
     known = columns >= 0
     matrix = np.zeros((len(label_sets), len(class_names)), dtype=bool)
@@ -334,43 +338,35 @@ def _label_matrix(
 def _as_label_list(labels: Any, video_id: str, source: str, modality: str) -> list[Any]:
     if labels is None:
         return []
-    if isinstance(labels, np.ndarray):
+    if isinstance(labels, np.ndarray) and labels.ndim == 1:
         return labels.tolist()
-    if isinstance(labels, tuple):
+    if isinstance(labels, tuple | Set):
         return list(labels)
     raise PredictionError(
         f"{source}: prediction of clip {video_id!r} for input {modality!r} must be a list of "
-        f"class names or indices, got {type(labels).__name__}"
+        f"class names or indices, got {_describe(labels)}"
     )
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"a {value.ndim}-D array"
+    return type(value).__name__
 
 
 def _score_matrix(
     video_ids: np.ndarray, rows: Any, num_classes: int, source: str, modality: str
 ) -> InputPredictions:
-    if isinstance(rows, np.ndarray) and rows.ndim == 2:
+    if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.dtype.kind != "O":
+        first = f"clip {video_ids[0]!r}, " if len(video_ids) else ""
+        _check_score_dtype(rows, f"{source}: {first}input {modality!r}")
         matrix = rows.astype(np.float64, copy=False)
     else:
-        rows = list(rows)
-        for row, scores in enumerate(rows):
-            if scores is None:
-                raise PredictionError(
-                    f"{source}: clip {video_ids[row]!r} has no scores for input {modality!r}"
-                )
-            if len(scores) != num_classes:
-                raise PredictionError(
-                    f"{source}: clip {video_ids[row]!r}, input {modality!r}: expected "
-                    f"{num_classes} scores, got {len(scores)}"
-                )
-        try:
-            matrix = (
-                np.array(rows, dtype=np.float64)
-                if rows
-                else np.zeros((0, num_classes), dtype=np.float64)
-            )
-        except (TypeError, ValueError) as error:
-            raise PredictionError(
-                f"{source}: scores for input {modality!r} are not numbers ({error})"
-            ) from None
+        rows = [
+            _score_row(scores, video_ids[row], num_classes, source, modality)
+            for row, scores in enumerate(rows)
+        ]
+        matrix = _stacked_scores(rows, video_ids, num_classes, source, modality)
     if matrix.shape != (len(video_ids), num_classes):
         raise PredictionError(
             f"{source}: scores for input {modality!r} have shape {matrix.shape}, expected "
@@ -385,6 +381,61 @@ def _score_matrix(
     return InputPredictions(video_ids, matrix)
 
 
+def _score_row(scores: Any, video_id: str, num_classes: int, source: str, modality: str) -> Any:
+    """One clip's scores, checked for type and length (a 1-D array, list or tuple)."""
+    where = f"{source}: clip {video_id!r}, input {modality!r}"
+    if scores is None:
+        raise PredictionError(f"{source}: clip {video_id!r} has no scores for input {modality!r}")
+    if isinstance(scores, np.ndarray) and scores.ndim == 1:
+        if scores.dtype.kind == "O":
+            scores = scores.tolist()
+        elif len(scores) == num_classes:
+            _check_score_dtype(scores, where)
+    elif not isinstance(scores, list | tuple):
+        raise PredictionError(
+            f"{where}: expected a list of {num_classes} scores, got {_describe(scores)}"
+        )
+    if len(scores) != num_classes:
+        raise PredictionError(f"{where}: expected {num_classes} scores, got {len(scores)}")
+    return scores
+
+
+def _stacked_scores(
+    rows: list[Any], video_ids: np.ndarray, num_classes: int, source: str, modality: str
+) -> np.ndarray:
+    """One float64 matrix of checked score rows whose every value is a real number."""
+    if not rows:
+        return np.zeros((0, num_classes), dtype=np.float64)
+    lists = [row for row in rows if not isinstance(row, np.ndarray)]
+    odd_types = {
+        kind for kind in set(map(type, chain.from_iterable(lists))) if not is_score_type(kind)
+    }
+    if odd_types:
+        for row, scores in enumerate(rows):
+            bad = [value for value in scores if type(value) in odd_types]
+            if bad:
+                where = f"{source}: clip {video_ids[row]!r}, input {modality!r}"
+                raise PredictionError(not_a_score_message(where, bad[0]))
+    try:
+        return np.array(rows, dtype=np.float64)
+    except OverflowError:  # a Python integer beyond the float range, such as 10**400
+        row, value = next(
+            (row, value)
+            for row, scores in enumerate(rows)
+            for value in scores
+            if not fits_float(value)
+        )
+        where = f"{source}: clip {video_ids[row]!r}, input {modality!r}"
+        raise PredictionError(too_large_score_message(where, value)) from None
+
+
+def _check_score_dtype(array: np.ndarray, where: str) -> None:
+    """Only integer and floating-point arrays hold scores (not bool, complex, strings)."""
+    if array.dtype.kind not in "iuf":
+        value = array.flat[0].item() if array.size else array.dtype
+        raise PredictionError(not_a_score_message(where, value))
+
+
 def _warn_unknown(inputs: Mapping[str, InputPredictions], source: str) -> None:
     unknown: Counter = Counter()
     for input_predictions in inputs.values():
@@ -397,7 +448,3 @@ def _warn_unknown(inputs: Mapping[str, InputPredictions], source: str) -> None:
             UnknownLabelWarning,
             stacklevel=3,
         )
-
-
-class UnknownLabelWarning(UserWarning):
-    """Predicted class names that are not among the 309 classes were ignored."""

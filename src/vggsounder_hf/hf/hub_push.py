@@ -25,6 +25,11 @@ Other files of the source folder (e.g. a Gradio ``app.py``) are not uploaded: a 
 has nothing to build or run, so it cannot fail on the Hub, and ``evaluate.load`` never reads
 them.
 
+Every failure of the Hub or the network (``huggingface_hub``'s HTTP errors, ``httpx``
+connection errors and timeouts, offline mode, a missing token) becomes one
+:class:`~vggsounder_hf.core.errors.HubError` (an ``OSError``) that names the repository
+and what was being done (:func:`hub_request`); the token is never part of it.
+
 Example:
     >>> from vggsounder_hf.hf.hub_push import push_metric
     >>> push_metric("me/vggsounder", dry_run=True)  # doctest: +SKIP
@@ -33,19 +38,23 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from vggsounder_hf.core.errors import HubError, OptionError
 
 __all__ = [
     "METRIC_SPACE_SDK",
     "default_metric_dir",
+    "hub_request",
     "metric_module_files",
     "push_dataset",
     "push_folder",
@@ -57,6 +66,39 @@ METRIC_SPACE_SDK = "static"
 PROJECT_DISTRIBUTION = "vggsounder-hf"
 _PROJECT_REQUIREMENT = re.compile(r"vggsounder[-_.]hf", re.IGNORECASE)
 _REPO_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """The exception types of a failed Hub request: ``huggingface_hub``'s (``OSError``
+    subclasses) and those of its HTTP client (``httpx``, or ``httpx2`` in newer releases)."""
+    found: list[type[BaseException]] = [OSError]
+    for module in ("httpx2", "httpx"):
+        with contextlib.suppress(ImportError):
+            found.append(__import__(module).HTTPError)
+    return tuple(found)
+
+
+@contextlib.contextmanager
+def hub_request(repo_id: str, action: str) -> Iterator[None]:
+    """Turn a failed Hub request into one :class:`~vggsounder_hf.core.errors.HubError`.
+
+    Args:
+        repo_id: The repository, named in the message.
+        action: What was being done, e.g. ``"uploading the model card of"``.
+
+    Example:
+        >>> with hub_request("me/model", "reading the model card of"):
+        ...     raise ConnectionError("[Errno 111] Connection refused")
+        Traceback (most recent call last):
+        vggsounder_hf.core.errors.HubError: [Errno 111] Connection refused (reading the model card of me/model on the Hugging Face Hub)
+    """  # noqa: E501
+    try:
+        yield
+    except HubError:
+        raise
+    except _network_errors() as error:
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise HubError(repo_id, f"{detail} ({action} {repo_id} on the Hugging Face Hub)") from error
 
 
 def push_folder(
@@ -85,20 +127,25 @@ def push_folder(
 
     Returns:
         ``huggingface_hub.CommitInfo`` of the upload.
+
+    Raises:
+        HubError: The Hub could not be reached or refused (names the repository).
     """
     from huggingface_hub import HfApi
 
     api = HfApi(token=token)
-    api.create_repo(
-        repo_id, repo_type=repo_type, exist_ok=True, private=private, space_sdk=space_sdk
-    )
-    return api.upload_folder(
-        repo_id=repo_id,
-        folder_path=str(folder),
-        repo_type=repo_type,
-        commit_message=commit_message,
-        delete_patterns=list(delete_patterns) if delete_patterns else None,
-    )
+    with hub_request(repo_id, f"creating the {repo_type} repository"):
+        api.create_repo(
+            repo_id, repo_type=repo_type, exist_ok=True, private=private, space_sdk=space_sdk
+        )
+    with hub_request(repo_id, f"uploading {folder} to the {repo_type} repository"):
+        return api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(folder),
+            repo_type=repo_type,
+            commit_message=commit_message,
+            delete_patterns=list(delete_patterns) if delete_patterns else None,
+        )
 
 
 def push_dataset(
@@ -144,9 +191,9 @@ def default_metric_dir() -> Path:
 
 
 def _repo_name(repo_id: str) -> str:
-    owner, _, name = repo_id.partition("/")
+    owner, _, name = str(repo_id).partition("/")
     if not owner or "/" in name or not _REPO_NAME.fullmatch(name):
-        raise ValueError(f"repository id must look like 'owner/name', got {repo_id!r}")
+        raise OptionError(f"repository id must look like 'owner/name', got {repo_id!r}")
     return name
 
 

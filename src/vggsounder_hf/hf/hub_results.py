@@ -8,7 +8,15 @@ to an entry, through the metric registry, is :mod:`vggsounder_hf.hf.model_index`
 
 :func:`merge_model_card` keeps every result already in the card and replaces only entries
 for the same (dataset, config, split, metric); :func:`push_results` loads the card from the
-Hub, merges and pushes it (or prints it, for a dry run).
+Hub, merges and pushes it (or prints it, for a dry run). :func:`read_results_file` and
+:func:`read_card_file` read the local files of ``vggsounder-hub push-results``.
+
+Every problem is one error naming the repository or the file: a
+:class:`~vggsounder_hf.core.errors.ResultsError` for values that cannot be published (NaN,
+infinity, a rate outside ``[0, 1]``, an unknown key) or a results file that is not UTF-8
+JSON, a :class:`~vggsounder_hf.core.errors.ModelCardError` for a card whose metadata does not
+parse, a :class:`~vggsounder_hf.core.errors.HubError` (an ``OSError``) when the Hub cannot be
+reached or refuses.
 
 Example:
     >>> results = {"av/f1": 0.5, "av/num_clips": 10}
@@ -20,19 +28,24 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from vggsounder_hf.core.errors import ModelCardError, OptionError, ResultsError
 from vggsounder_hf.core.schema import DEFAULT_CLIP_SET, DEFAULT_LABEL_RELEASE
+from vggsounder_hf.hf.hub_push import hub_request
 from vggsounder_hf.hf.model_index import (
     DATASET_NAME,
     DATASET_TYPE,
     TASK_NAME,
     TASK_TYPE,
     card_results,
+    parse_card,
     results_to_eval_results,
 )
 
@@ -45,6 +58,8 @@ __all__ = [
     "load_card_text",
     "merge_model_card",
     "push_results",
+    "read_card_file",
+    "read_results_file",
     "result_key",
     "result_sets",
     "results_to_eval_results",
@@ -93,6 +108,7 @@ def merge_model_card(
     model_name: str | None = None,
     *,
     fallback_name: str = "model",
+    source: str = "the existing card",
 ) -> ModelCard:
     """Merge ``eval_results`` into a model card's ``model-index``; return the new card.
 
@@ -105,9 +121,10 @@ def merge_model_card(
         eval_results: the entries to write.
         model_name: the model-index ``name``; ``None`` keeps the card's name, if any, else
             uses ``fallback_name``.
+        source: how an error message names the existing card.
 
     Raises:
-        ValueError: the existing card's metadata cannot be parsed.
+        ModelCardError: the existing card's metadata cannot be parsed.
 
     Example:
         >>> card = merge_model_card(None, results_to_eval_results(
@@ -116,7 +133,7 @@ def merge_model_card(
         0.5
     """
     name = model_name or fallback_name
-    card = ModelCard(existing if existing is not None else _new_card_text(name))
+    card = parse_card(existing if existing is not None else _new_card_text(name), source)
     data: ModelCardData = card.data
     current = list(data.eval_results or [])
     new_by_key = {result_key(result): result for result in eval_results}
@@ -139,20 +156,97 @@ def merge_model_card(
 def load_card_text(repo_id: str, token: str | None = None) -> str | None:
     """The model card of ``repo_id`` on the Hub, or ``None`` when the repo has no README.md.
 
-    Any other failure (no such repository, no access, offline) raises: pushing then would
-    overwrite a card that could not be read.
+    Any other failure (no such repository, no access, offline) raises a
+    :class:`~vggsounder_hf.core.errors.HubError`, and a card that is not UTF-8 or whose
+    metadata does not parse a :class:`~vggsounder_hf.core.errors.ModelCardError`: pushing
+    then would overwrite a card that could not be read.
     """
+    import yaml
     from huggingface_hub.errors import RemoteEntryNotFoundError
 
     try:
-        return ModelCard.load(repo_id, repo_type="model", token=token).content
-    except RemoteEntryNotFoundError:
-        return None
+        with hub_request(repo_id, "reading the model card of"):
+            try:
+                return ModelCard.load(repo_id, repo_type="model", token=token).content
+            except RemoteEntryNotFoundError:
+                return None
+    except UnicodeDecodeError as error:
+        raise ModelCardError(
+            f"{repo_id}: README.md is not UTF-8 text (byte {error.start})"
+        ) from None
+    except (yaml.YAMLError, ValueError) as error:
+        raise ModelCardError(
+            f"{repo_id}: the model card cannot be read ({' '.join(str(error).split())})"
+        ) from None
 
 
 def upload_card(card: ModelCard, repo_id: str, token: str | None = None) -> Any:
-    """Push ``card`` as the README.md of the model repository ``repo_id`` (the real upload)."""
-    return card.push_to_hub(repo_id, token=token, repo_type="model", commit_message=COMMIT_MESSAGE)
+    """Push ``card`` as the README.md of the model repository ``repo_id`` (the real upload).
+
+    Raises:
+        HubError: The Hub could not be reached or refused the upload.
+    """
+    with hub_request(repo_id, "uploading the model card of"):
+        return card.push_to_hub(
+            repo_id, token=token, repo_type="model", commit_message=COMMIT_MESSAGE
+        )
+
+
+def read_results_file(path: str | os.PathLike[str]) -> Any:
+    """Read a ``vggsounder-score --format json`` file: a result dict, a report, or a list.
+
+    ``null`` is read as ``None`` (a value left out); ``NaN`` and ``Infinity`` are read as
+    such and refused when the results are converted.
+
+    Raises:
+        ResultsError: The file is not UTF-8, not JSON, repeats a key in an object, nests too
+            deeply, or is not an object or a list (the message names the file).
+        OSError: The file cannot be read.
+    """
+    text = _read_text(Path(path), ResultsError)
+    try:
+        data = json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as error:
+        raise ResultsError(f"{path}: not JSON (line {error.lineno}: {error.msg})") from None
+    except RecursionError:
+        raise ResultsError(f"{path}: JSON nested too deeply") from None
+    except _DuplicateKey as duplicate:
+        raise ResultsError(
+            f"{path}: key {duplicate.args[0]!r} appears twice in an object"
+        ) from None
+    if not isinstance(data, dict | list):
+        raise ResultsError(f"{path}: expected a JSON object or list, got {type(data).__name__}")
+    return data
+
+
+def read_card_file(path: str | os.PathLike[str]) -> str:
+    """The text of a local model card (``push-results --card``).
+
+    Raises:
+        ModelCardError: The file is not UTF-8 text (the message names it).
+        OSError: The file cannot be read.
+    """
+    return _read_text(Path(path), ModelCardError)
+
+
+class _DuplicateKey(Exception):
+    """A key given twice in one JSON object (raised inside ``json.loads``)."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        raise _DuplicateKey(next(key for key, _ in pairs if key in seen or seen.add(key)))
+    return result
+
+
+def _read_text(path: Path, error: type[ValueError]) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as problem:
+        raise error(f"{path}: not UTF-8 text (byte {problem.start})") from None
 
 
 def _clip_set_name(value: Any) -> str:
@@ -181,14 +275,14 @@ def result_sets(
       report holds several models.
 
     Raises:
-        ValueError: no results, an entry that is not a mapping, or an ambiguous/unknown
+        ResultsError: no results, an entry that is not a mapping, or an ambiguous/unknown
             ``model`` (the message lists the report's models).
     """
     items = [results] if isinstance(results, Mapping) else list(results)
     sets: list[tuple[Mapping[str, Any], str, str, int | None]] = []
     for item in items:
         if not isinstance(item, Mapping):
-            raise ValueError(f"a result set must be a mapping, got {type(item).__name__}")
+            raise ResultsError(f"a result set must be a mapping, got {type(item).__name__}")
         if isinstance(item.get("rows"), list) and isinstance(item.get("metadata"), Mapping):
             info = item["metadata"]
             version = str(info.get("label_version", label_version))
@@ -207,7 +301,7 @@ def result_sets(
         else:
             sets.append((item, label_version, clip_set, k))
     if not sets:
-        raise ValueError("no results to write")
+        raise ResultsError("no results to write")
     return sets
 
 
@@ -217,25 +311,25 @@ def _pick_k(argument: int | None, own: Any) -> int | None:
         return argument
     if own is None or (isinstance(own, int) and not isinstance(own, bool)):
         return own
-    raise ValueError(f"k must be an integer, got {own!r}")
+    raise ResultsError(f"k must be an integer, got {own!r}")
 
 
 def _report_rows(rows: Sequence[Any], model: str | None) -> list[Mapping[str, Any]]:
     """The rows of one model in a ``vggsounder-score`` JSON report."""
     valid = [r for r in rows if isinstance(r, Mapping) and isinstance(r.get("results"), Mapping)]
     if len(valid) != len(rows):
-        raise ValueError("report rows must be objects with a 'results' object")
+        raise ResultsError("report rows must be objects with a 'results' object")
     names = list(dict.fromkeys(str(r.get("model", r.get("name"))) for r in valid))
     if model is None:
         if len(names) > 1:
-            raise ValueError(
+            raise ResultsError(
                 f"the report holds {len(names)} models ({', '.join(names)}); choose one "
                 "(--model NAME)"
             )
         return valid
     chosen = [r for r in valid if str(r.get("model", r.get("name"))) == model]
     if not chosen:
-        raise ValueError(f"model {model!r} is not in the report (it has {', '.join(names)})")
+        raise ResultsError(f"model {model!r} is not in the report (it has {', '.join(names)})")
     return chosen
 
 
@@ -279,8 +373,8 @@ def push_results(
     Example:
         >>> card = push_results("me/model", {"av/f1": 0.5}, dry_run=True)  # doctest: +SKIP
     """
-    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
-        raise ValueError(f"model repository id must look like 'user/model', got {repo_id!r}")
+    if not isinstance(repo_id, str) or repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise OptionError(f"model repository id must look like 'user/model', got {repo_id!r}")
     eval_results: list[EvalResult] = []
     sets = result_sets(results, label_version=label_version, clip_set=clip_set, k=k, model=model)
     for flat, version, clips, top_k in sets:
@@ -292,7 +386,7 @@ def push_results(
             dataset_type=dataset_type,
         )
     if not eval_results:
-        raise ValueError("the results hold no metric value to write")
+        raise ResultsError("the results hold no metric value to write")
 
     if card_loader is not None:
         existing = card_loader(repo_id, token)
@@ -300,12 +394,13 @@ def push_results(
         existing = None
     else:
         existing = load_card_text(repo_id, token)
-    try:
-        card = merge_model_card(
-            existing, eval_results, model_name, fallback_name=repo_id.split("/")[1]
-        )
-    except ValueError as error:
-        raise ValueError(f"cannot update the model card of {repo_id}: {error}") from error
+    card = merge_model_card(
+        existing,
+        eval_results,
+        model_name,
+        fallback_name=repo_id.split("/")[1],
+        source=f"cannot update the model card of {repo_id}",
+    )
 
     if dry_run:
         print(str(card), file=stream or sys.stdout)

@@ -4,7 +4,10 @@
 tensors with ``batch_eval_metrics=True``, a list of batches with
 ``eval_do_concat_batches=False``, a tuple when the model returns more than logits). These
 helpers turn any of these into ``{input_modality: (n, num_classes) array}`` and say clearly
-what is wrong otherwise. Neither ``torch`` nor ``transformers`` is imported.
+what is wrong otherwise (a :class:`~vggsounder_hf.core.errors.PredictionError`): a wrong
+shape, arrays of booleans, strings, complex numbers or ragged lists; NaN and infinity are
+refused, naming the clip, when the logits are scored. Neither ``torch`` nor ``transformers``
+is imported.
 
 Example:
     >>> import numpy as np
@@ -19,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.errors import PredictionError
 from vggsounder_hf.hf.multi_hot import is_tensor
 
 __all__ = [
@@ -72,8 +76,15 @@ def multi_hot_label_ids(label_ids: Any, num_classes: int) -> np.ndarray | None:
         label_ids = label_ids[0] if label_ids else None
     if label_ids is None:
         return None
-    label_ids = to_numpy(label_ids)
-    if label_ids.ndim != 2 or label_ids.shape[1] != num_classes:
+    try:
+        label_ids = to_numpy(label_ids)
+    except ValueError:  # ragged: not multi-hot labels
+        return None
+    if (
+        label_ids.ndim != 2
+        or label_ids.shape[1] != num_classes
+        or label_ids.dtype.kind not in "biuf"
+    ):
         return None
     return label_ids
 
@@ -91,27 +102,35 @@ def split_logits(
         num_classes: Classes per row.
 
     Raises:
-        ValueError: No logits, or logits of the wrong shape (the message says which).
+        PredictionError: No logits, or logits of the wrong shape or type (the message says
+            which).
     """
     if predictions is None:
-        raise ValueError(
+        raise PredictionError(
             "Trainer passed no logits (is prediction_loss_only set, or does the model "
             "return only a loss?)"
         )
+    if isinstance(predictions, list) and predictions and not any(map(_is_batch, predictions)):
+        predictions = _array(predictions, tuple(modalities))  # nested lists of numbers
     if isinstance(predictions, list):  # eval_do_concat_batches=False: one item per batch
         if not predictions:
-            raise ValueError("the predictions are an empty list of batches")
+            raise PredictionError("the predictions are an empty list of batches")
         parts = [split_logits(batch, modalities, num_classes) for batch in predictions]
         return {m: np.concatenate([part[m] for part in parts]) for m in modalities}
     arrays = _arrays(predictions, tuple(modalities), num_classes)
     for modality, array in zip(modalities, arrays, strict=True):
+        if array.dtype.kind not in "iuf":
+            raise PredictionError(
+                f"logits for input {modality!r} have dtype {array.dtype}; expected real numbers "
+                "(float or integer), not booleans, strings, complex numbers or objects"
+            )
         if array.ndim != 2 or array.shape[1] != num_classes:
-            raise ValueError(
+            raise PredictionError(
                 f"logits for input {modality!r} have shape {array.shape}; expected "
                 f"(N, {num_classes}) (one row per clip, one column per class)"
             )
     if len({array.shape[0] for array in arrays}) > 1:
-        raise ValueError(
+        raise PredictionError(
             "the logits of the inputs have different numbers of rows: "
             + ", ".join(f"{m} {a.shape[0]}" for m, a in zip(modalities, arrays, strict=True))
         )
@@ -123,25 +142,41 @@ def _arrays(predictions: Any, modalities: tuple[str, ...], num_classes: int) -> 
     if isinstance(predictions, Mapping):
         missing = [modality for modality in modalities if modality not in predictions]
         if missing:
-            raise ValueError(
+            raise PredictionError(
                 f"the predictions mapping has no logits for input(s) {missing}; "
                 f"it has {sorted(predictions)}"
             )
-        return [to_numpy(predictions[modality]) for modality in modalities]
+        return [_array(predictions[modality], modality) for modality in modalities]
     if not isinstance(predictions, tuple):
-        return _unstack(to_numpy(predictions), modalities, num_classes)
+        return _unstack(_array(predictions, modalities), modalities, num_classes)
     if not predictions:  # a model's outputs: logits first
-        raise ValueError("the predictions are an empty tuple")
-    first = to_numpy(predictions[0])
+        raise PredictionError("the predictions are an empty tuple")
+    first = _array(predictions[0], modalities)
     if len(modalities) == 1 or first.ndim == 3:
         return _unstack(first, modalities, num_classes)
     if len(predictions) >= len(modalities):
-        return [to_numpy(item) for item in predictions[: len(modalities)]]
-    raise ValueError(
+        return [_array(item, m) for item, m in zip(predictions, modalities, strict=False)]
+    raise PredictionError(
         f"expected logits for inputs {modalities}: a (N, {len(modalities)}, {num_classes}) "
         f"array or a tuple of {len(modalities)} (N, {num_classes}) arrays; got a tuple of "
         f"{len(predictions)}"
     )
+
+
+def _is_batch(item: Any) -> bool:
+    """Whether a list item is a batch of logits (an array, a tensor, a model's tuple or
+    mapping), not a row of a plain nested list."""
+    return isinstance(item, np.ndarray | tuple | Mapping) or is_tensor(item)
+
+
+def _array(value: Any, modalities: str | tuple[str, ...]) -> np.ndarray:
+    """:func:`to_numpy`, with ragged nested lists named as the problem they are."""
+    try:
+        return to_numpy(value)
+    except ValueError as error:
+        raise PredictionError(
+            f"logits for input(s) {modalities!r} are not one rectangular array ({error})"
+        ) from None
 
 
 def _unstack(array: np.ndarray, modalities: tuple[str, ...], num_classes: int) -> list[np.ndarray]:
@@ -150,7 +185,7 @@ def _unstack(array: np.ndarray, modalities: tuple[str, ...], num_classes: int) -
             return [array[:, 0]]
         return [array]
     if array.ndim != 3 or array.shape[1] != len(modalities):
-        raise ValueError(
+        raise PredictionError(
             f"logits for inputs {modalities} must have shape (N, {len(modalities)}, "
             f"{num_classes}) with the inputs in that order; got {array.shape}"
         )

@@ -14,14 +14,19 @@ straight from those integers. The same parse checks the evaluation rows of the T
 
 Predictions per input modality:
 
-* ``"labels"`` config: a list of class names or class indices, or ``None`` for "no
-  prediction for this input". They are stored as names: an Arrow column has one type and
-  must also hold names that are not classes, which the reference ignores but counts
-  (``num_unknown_labels``); so an index becomes its class name here and the core looks the
-  name up once when scoring;
-* ``"scores"`` config: 309 floats, or ``None``.
+* ``"labels"`` config: a list of class names or class indices, a multi-hot vector of
+  exactly 309 values 0/1 (or booleans), or ``None`` for "no prediction for this input".
+  Booleans and floats are not class indices; a 0/1 list of another length that repeats a
+  value is refused (it is a multi-hot vector, not a label set). They are stored as names:
+  an Arrow column has one type and must also hold names that are not classes, which the
+  reference ignores but counts (``num_unknown_labels``); so an index becomes its class name
+  here and the core looks the name up once when scoring;
+* ``"scores"`` config: 309 real numbers (not strings, booleans or complex numbers), or
+  ``None``.
 
-A modality that is ``None`` (or absent) for every row is treated as not evaluated.
+A modality that is ``None`` (or absent) for every row is treated as not evaluated. Every
+error is a :class:`~vggsounder_hf.core.errors.VGGSounderInputError` naming the row:
+``predictions[3] (<video_id>), input 'a': ...``.
 
 Example:
     >>> rows = normalise_predictions([{"video_id": "x_000001", "a": [0]}], "labels", ("dog",))
@@ -38,20 +43,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.errors import (
+    GroundTruthError,
+    OptionError,
+    PredictionError,
+    bad_flag_message,
+    duplicate_clip_message,
+    fits_float,
+    is_label_type,
+    is_score_type,
+    not_a_label_message,
+    not_a_score_message,
+    too_large_score_message,
+)
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth
-from vggsounder_hf.core.predictions import ModelPredictions, PredictionError
+from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set, check_overlap
+from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
+    COLUMNS,
+    DEFAULT_CLIP_SET,
     DEFAULT_LABEL_RELEASE,
     INPUT_MODALITIES,
     META_LABELS,
     MODALITY_NAMES,
     PREDICTION_KINDS,
+    column,
 )
+from vggsounder_hf.core.schema import columns as chosen_columns
 
 CONFIG_NAMES: tuple[str, ...] = PREDICTION_KINDS
 """The module's configs: the prediction kinds of :mod:`vggsounder_hf.core.schema`."""
@@ -63,7 +86,7 @@ def metric_features(config_name: str) -> Any:
     import datasets
 
     if config_name not in CONFIG_NAMES:
-        raise ValueError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
+        raise OptionError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
     value = datasets.Value("string" if config_name == "labels" else "float64")
     prediction = {"video_id": datasets.Value("string")}
     prediction.update({modality: datasets.List(value) for modality in INPUT_MODALITIES})
@@ -97,15 +120,17 @@ def normalise_predictions(
             modality, or holds a value of the wrong kind (message names the row).
     """
     if config_name not in CONFIG_NAMES:
-        raise ValueError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
+        raise OptionError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
     normalised = []
     for number, row in enumerate(_as_rows(rows, "predictions")):
         video_id = row.get("video_id")
         if not isinstance(video_id, str):
-            raise ValueError(f"predictions[{number}] needs a string 'video_id', got {video_id!r}")
-        unknown = sorted(set(row) - {"video_id", *INPUT_MODALITIES})
+            raise PredictionError(
+                f"predictions[{number}] needs a string 'video_id', got {video_id!r}"
+            )
+        unknown = sorted(map(str, set(row) - {"video_id", *INPUT_MODALITIES}))
         if unknown:
-            raise ValueError(
+            raise PredictionError(
                 f"predictions[{number}] ({video_id}): unknown key(s) {unknown}; predictions "
                 f"hold 'video_id' and the input modalities {INPUT_MODALITIES}"
             )
@@ -126,14 +151,20 @@ def normalise_predictions(
 
 
 def _check_score_lists(rows: list[dict[str, Any]], num_classes: int) -> None:
-    """Every score list holds finite numbers; else name the first bad row and input."""
+    """Every score list holds finite real numbers; else name the first bad row and input."""
     for modality in INPUT_MODALITIES:
         given = [(number, row) for number, row in enumerate(rows) if row[modality] is not None]
-        try:
-            scores = np.array([row[modality] for _, row in given], dtype=np.float64)
-            suspects = [given[index] for index in np.flatnonzero(~np.isfinite(scores).all(axis=1))]
-        except (TypeError, ValueError):
-            suspects = given  # something is not a number: look at the rows one by one
+        if not given:
+            continue
+        values = chain.from_iterable(row[modality] for _, row in given)
+        suspects = given  # something is not a real number: look at the rows one by one
+        if all(map(is_score_type, set(map(type, values)))):
+            try:
+                scores = np.array([row[modality] for _, row in given], dtype=np.float64)
+                finite = np.isfinite(scores).all(axis=1)
+                suspects = [given[index] for index in np.flatnonzero(~finite)]
+            except OverflowError:
+                pass
         for number, row in suspects:
             where = f"predictions[{number}] ({row['video_id']}), input {modality!r}"
             _scores(row[modality], num_classes, where)
@@ -154,21 +185,23 @@ def normalise_references(
         source: How error messages name the rows (``"references[3] (<video_id>)"``).
 
     Raises:
-        ValueError: A row lacks a field, or holds an unknown class or modality, labels and
-            modalities of different lengths, or a flag that is not a boolean.
+        GroundTruthError: A row lacks a field, or holds an unknown class or modality, labels
+            and modalities of different lengths, or a flag that is not a boolean.
     """
     class_index = {name: index for index, name in enumerate(class_names)}
     normalised = []
     for number, row in enumerate(_as_rows(rows, source)):
         missing = [name for name in REFERENCE_FIELDS if name not in row]
         if missing:
-            raise ValueError(
+            raise GroundTruthError(
                 f"{source}[{number}] lacks {missing}; pass rows of the vggsounder dataset"
             )
         video_id = row["video_id"]
         where = f"{source}[{number}] ({video_id})"
         if not isinstance(video_id, str):
-            raise ValueError(f"{where}: 'video_id' must be a string, got {type(video_id).__name__}")
+            raise GroundTruthError(
+                f"{where}: 'video_id' must be a string, got {type(video_id).__name__}"
+            )
         labels = [
             _class_index(label, class_index, len(class_names), where)
             for label in _items(row["labels"], "labels", where)
@@ -178,7 +211,9 @@ def normalise_references(
             for modality in _items(row["modalities"], "modalities", where)
         ]
         if len(labels) != len(modalities):
-            raise ValueError(f"{where}: {len(labels)} labels but {len(modalities)} modalities")
+            raise GroundTruthError(
+                f"{where}: {len(labels)} labels but {len(modalities)} modalities"
+            )
         normalised.append(
             {
                 "video_id": video_id,
@@ -193,8 +228,8 @@ def normalise_references(
 def _items(value: Any, name: str, where: str) -> list[Any]:
     if isinstance(value, np.ndarray):
         value = value.tolist()
-    if not isinstance(value, (list, tuple)):
-        raise ValueError(f"{where}: {name!r} must be a list, got {type(value).__name__}")
+    if not isinstance(value, list | tuple):
+        raise GroundTruthError(f"{where}: {name!r} must be a list, got {type(value).__name__}")
     return list(value)
 
 
@@ -203,7 +238,7 @@ def _class_index(label: Any, class_index: Mapping[str, int], num_classes: int, w
         return class_index[label]
     if _is_index(label, num_classes):
         return int(label)
-    raise ValueError(f"{where}: unknown class {label!r}")
+    raise GroundTruthError(f"{where}: unknown class {label!r}")
 
 
 def _modality_code(modality: Any, where: str) -> int:
@@ -211,19 +246,18 @@ def _modality_code(modality: Any, where: str) -> int:
         return MODALITY_NAMES.index(modality)
     if _is_index(modality, len(MODALITY_NAMES)):
         return int(modality)
-    raise ValueError(f"{where}: unknown modality {modality!r}; use {MODALITY_NAMES}")
+    raise GroundTruthError(f"{where}: unknown modality {modality!r}; use {MODALITY_NAMES}")
 
 
 def _is_index(value: Any, size: int) -> bool:
-    """An integer (not a boolean) in ``0..size-1``."""
-    integer = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-    return integer and 0 <= value < size
+    """An integer (not a boolean, not a string) in ``0..size-1``."""
+    return not isinstance(value, str) and is_label_type(type(value)) and 0 <= value < size
 
 
 def _flag(value: Any, name: str, where: str) -> bool:
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, bool | np.bool_):
         return bool(value)
-    raise ValueError(f"{where}: {name!r} must be True or False, got {value!r}")
+    raise GroundTruthError(bad_flag_message(where, name, value))
 
 
 def evaluation_rows(
@@ -235,7 +269,7 @@ def evaluation_rows(
     or video columns); ``label_column`` names the column with the class indices or names.
 
     Raises:
-        ValueError: A field is missing, the split is empty, the labels are already
+        GroundTruthError: A field is missing, the split is empty, the labels are already
             multi-hot vectors, or a row does not parse.
     """
     fields = (*(name for name in REFERENCE_FIELDS if name != "labels"), label_column)
@@ -244,23 +278,29 @@ def evaluation_rows(
     if callable(select_columns) and column_names is not None:
         missing = [name for name in fields if name not in column_names]
         if missing:
-            raise ValueError(
+            raise GroundTruthError(
                 f"the evaluation dataset has no column(s) {missing}; it has {column_names}"
             )
         rows = select_columns(list(dict.fromkeys(fields))).to_list()
     else:
         rows = [dict(row) for row in eval_dataset]
     if not rows:
-        raise ValueError("the evaluation dataset is empty")
+        raise GroundTruthError("the evaluation dataset is empty")
     for number, row in enumerate(rows):
         if label_column != "labels" and label_column in row:
             row["labels"] = row[label_column]
         labels = row.get("labels")
-        if labels is not None and len(labels) and not isinstance(labels[0], (str, int, np.integer)):
-            raise ValueError(
-                f"evaluation row {number}: {label_column!r} holds {type(labels[0]).__name__} "
-                "values, not class indices or names (is it already multi-hot? build "
-                "compute_metrics from the split before with_multi_hot_labels)"
+        if isinstance(labels, np.ndarray):
+            labels = labels.tolist()
+        if not isinstance(labels, list | tuple) or not labels:
+            continue  # normalise_references names what is wrong
+        odd = not isinstance(labels[0], str) and not is_label_type(type(labels[0]))
+        if odd or _is_multi_hot(labels):
+            kind = "0/1" if not odd else type(labels[0]).__name__
+            raise GroundTruthError(
+                f"evaluation row {number}: {label_column!r} holds {kind} values, not class "
+                "indices or names (is it already multi-hot? build compute_metrics from the "
+                "split before with_multi_hot_labels)"
             )
     return normalise_references(rows, class_names, source="evaluation row")
 
@@ -278,42 +318,64 @@ def compute_from_rows(
     modality codes), read by :meth:`GroundTruth.from_rows` without a name lookup.
     ``options`` are passed on (``clip_set``, ``columns``, ``ks``, ``tie_break``,
     ``modality_confusion``, ``per_class``).
+
+    Raises:
+        VGGSounderInputError: No rows, a clip given twice, a clip set without references
+            (:class:`~vggsounder_hf.core.errors.EmptyClipSetError`). A column without
+            clips and predictions none of which is for a reference of the clip set are
+            warned about (see :func:`~vggsounder_hf.core.ground_truth.check_clip_set` and
+            :func:`~vggsounder_hf.core.ground_truth.check_overlap`).
     """
     if len(predictions) == 0:
-        raise ValueError("no predictions were added: nothing to score")
+        raise PredictionError("no predictions were added: nothing to score")
     truth = GroundTruth.from_rows(references, class_names)
     per_modality: dict[str, dict[str, Any]] = {}
-    for row in predictions:
+    first_row: dict[str, int] = {}
+    for number, row in enumerate(predictions):
         for modality in INPUT_MODALITIES:
             value = row[modality]
             if value is None:
                 continue
             per_input = per_modality.setdefault(modality, {})
-            if row["video_id"] in per_input:
-                raise PredictionError(
-                    f"predictions: clip {row['video_id']!r} appears more than once "
-                    f"(input {modality!r})"
-                )
-            per_input[row["video_id"]] = value
+            video_id = row["video_id"]
+            if video_id in per_input:
+                detail = f"predictions[{first_row[video_id]}] and [{number}], input {modality!r}"
+                raise PredictionError(duplicate_clip_message("predictions", video_id, detail))
+            per_input[video_id] = value
+            first_row.setdefault(video_id, number)
     if not per_modality:
         raise PredictionError("predictions: every input modality is empty (all None)")
     if config_name == "scores":
         model = ModelPredictions.from_scores(per_modality, class_names, source="predictions")
     else:
         model = ModelPredictions.from_label_sets(per_modality, class_names, source="predictions")
+    clip_set = options.get("clip_set", DEFAULT_CLIP_SET)
+    wanted = chosen_columns(options.get("columns", COLUMNS))
+    scored = [name for name in wanted if column(name).input in model.inputs]
+    check_clip_set(truth, clip_set, scored, source="the references")
+    check_overlap(truth, model, clip_set)
     return evaluate_predictions(truth, model, **options)
 
 
 def _as_rows(rows: Any, name: str) -> list[Mapping[str, Any]]:
+    error = PredictionError if name == "predictions" else GroundTruthError
     if rows is None:
-        raise ValueError(f"{name} are missing")
+        raise error(f"{name} are missing")
     if hasattr(rows, "to_list") and hasattr(rows, "column_names"):  # a datasets.Dataset
         rows = rows.to_list()
     rows = list(rows)
     for number, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise ValueError(f"{name}[{number}] must be a mapping, got {type(row).__name__}")
+            raise error(f"{name}[{number}] must be a mapping, got {type(row).__name__}")
     return rows
+
+
+def _is_multi_hot(values: Sequence[Any]) -> bool:
+    """0/1 values (or booleans) that cannot be a label set: a boolean among them, or a value
+    repeated (a set of class indices names each class once)."""
+    binary = all(type(value) in (int, bool) and value in (0, 1) for value in values)
+    has_bool = any(type(value) is bool for value in values)
+    return binary and (has_bool or len(set(values)) < len(values))
 
 
 def _label_names(value: Any, class_names: Sequence[str], where: str) -> list[str] | None:
@@ -321,32 +383,62 @@ def _label_names(value: Any, class_names: Sequence[str], where: str) -> list[str
         return None
     if isinstance(value, np.ndarray):
         value = value.tolist()
-    if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-        raise ValueError(
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        raise PredictionError(
             f"{where}: expected a list of class names or indices, got {type(value).__name__}"
+        )
+    if _is_multi_hot(value):
+        if len(value) != len(class_names):
+            raise PredictionError(
+                f"{where}: {len(value)} values 0/1 look like a multi-hot vector, but one needs "
+                f"exactly {len(class_names)} (one per class); or give class names or indices"
+            )
+        value = [index for index, hot in enumerate(value) if hot]
+    elif len(value) == len(class_names) and all(type(item) is float for item in value):
+        raise PredictionError(
+            f"{where}: {len(value)} floats are scores or a float multi-hot vector, not a label "
+            "set: use the 'scores' config for scores, or give class names, class indices or "
+            "a multi-hot vector of 0/1 integers"
         )
     names = []
     for label in value:
         if isinstance(label, str):
             names.append(label)
-        elif isinstance(label, (int, np.integer)) and not isinstance(label, bool):
+        elif is_label_type(type(label)):
             if not 0 <= label < len(class_names):
-                raise ValueError(f"{where}: class index {label} outside 0..{len(class_names) - 1}")
+                raise PredictionError(
+                    f"{where}: class index {label} outside 0..{len(class_names) - 1}"
+                )
             names.append(class_names[label])
         else:
-            raise ValueError(f"{where}: label {label!r} is neither a class name nor an index")
+            raise PredictionError(not_a_label_message(where, label, len(class_names)))
     return names
 
 
 def _scores(value: Any, num_classes: int, where: str) -> list[float] | None:
     if value is None:
         return None
+    if isinstance(value, np.ndarray) and value.dtype.kind == "O":
+        value = value.tolist()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            first = value.flat[0].item() if value.size else value.dtype
+            raise PredictionError(not_a_score_message(where, first))
+    elif isinstance(value, list | tuple):
+        bad = [item for item in value if not is_score_type(type(item))]
+        if bad:
+            raise PredictionError(not_a_score_message(where, bad[0]))
+    else:
+        raise PredictionError(
+            f"{where}: expected a list of {num_classes} scores, got {type(value).__name__}"
+        )
     try:
         scores = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where}: scores must be {num_classes} numbers") from None
+    except OverflowError:
+        huge = next(item for item in value if not fits_float(item))
+        raise PredictionError(too_large_score_message(where, huge)) from None
     if scores.shape != (num_classes,):
-        raise ValueError(f"{where}: expected {num_classes} scores, got shape {scores.shape}")
+        raise PredictionError(f"{where}: expected {num_classes} scores, got shape {scores.shape}")
     if not np.isfinite(scores).all():
-        raise ValueError(f"{where}: scores contain NaN or infinity")
+        raise PredictionError(f"{where}: scores contain NaN or infinity")
     return scores.tolist()

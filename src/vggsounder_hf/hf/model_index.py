@@ -21,9 +21,10 @@ A result dict of :func:`vggsounder_hf.core.evaluation.evaluate_predictions` (key
 The clip set lives in ``metric_args``, not ``dataset.args``: ``huggingface_hub`` groups the
 model-index by (task, dataset, config, split, revision) and keeps one ``args`` per group, so
 two clip sets of the same release could not be told apart there. Values are as computed:
-fractions for rates, a z-score difference for ``d_prime``; undefined values (``None``/NaN,
-e.g. a column without clips) are left out. :func:`card_results` reads entries back through
-the same registry.
+fractions for rates, a z-score difference for ``d_prime``. ``None`` (a value a model does not
+have, such as JSON's ``null``) is left out; NaN, infinity and rates outside ``[0, 1]`` are
+refused with a :class:`~vggsounder_hf.core.errors.ResultsError` naming the key: a card never
+shows an undefined number. :func:`card_results` reads entries back through the same registry.
 
 Example:
     >>> results = {"av/f1": 0.5, "av/num_clips": 10, "av/d_prime": 1.2}
@@ -41,6 +42,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard
 
+from vggsounder_hf.core.errors import ModelCardError, ResultsError
 from vggsounder_hf.core.schema import (
     DEFAULT_CLIP_SET,
     DEFAULT_LABEL_RELEASE,
@@ -58,6 +60,7 @@ __all__ = [
     "TASK_NAME",
     "TASK_TYPE",
     "card_results",
+    "parse_card",
     "results_to_eval_results",
 ]
 
@@ -86,8 +89,11 @@ def _parsed_key(key: str) -> ResultKey | None:
         return None
     try:
         parsed = ResultKey.parse(key)
-    except ValueError:
-        raise ValueError(f"unknown VGGSounder result key {key!r}") from None
+    except ValueError as error:
+        # Keep the parser's reason when it says more than "not a key" (e.g. "has no top-k").
+        reason = str(error).removeprefix(f"{key!r}: ")
+        detail = "" if reason.startswith("not a VGGSounder result key") else f": {reason}"
+        raise ResultsError(f"unknown VGGSounder result key {key!r}{detail}") from None
     entry = parsed.entry
     if parsed.bound is not None or entry is None or entry.family not in _SCORED_FAMILIES:
         return None
@@ -95,22 +101,28 @@ def _parsed_key(key: str) -> ResultKey | None:
 
 
 def _metric_value(key: str, entry: Metric, value: Any) -> float | None:
-    """The value as a float; ``None`` when undefined (``None`` or NaN).
+    """The value as a float; ``None`` when the model has none (``None``).
 
     Raises:
-        ValueError: Not a number, infinite, or a rate outside ``[0, 1]``.
+        ResultsError: Not a number, NaN, infinite, or a rate outside ``[0, 1]``.
     """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"result {key!r} must be a number, got {value!r}")
-    value = float(value)
+        raise ResultsError(f"result {key!r} must be a number, got {value!r}")
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ResultsError(f"result {key!r} is too large to be a number of a card") from None
     if math.isnan(value):
-        return None
+        raise ResultsError(
+            f"result {key!r} is NaN (undefined, e.g. a column without clips); leave it out "
+            "or write null"
+        )
     if math.isinf(value):
-        raise ValueError(f"result {key!r} is {value}, not a finite number")
+        raise ResultsError(f"result {key!r} is {value}, not a finite number")
     if entry.percent and not 0.0 <= value <= 1.0:
-        raise ValueError(f"result {key!r} is {value!r}; a rate must be a fraction in [0, 1]")
+        raise ResultsError(f"result {key!r} is {value!r}; a rate must be a fraction in [0, 1]")
     return value
 
 
@@ -170,9 +182,9 @@ def results_to_eval_results(
         dataset_type: dataset id recorded in the card (e.g. the Hub id of the dataset).
 
     Raises:
-        ValueError: an unknown result key, a value that is not a finite number (NaN and
-            ``None`` are undefined and left out), a rate outside ``[0, 1]``, or no result at
-            the requested ``k``.
+        ResultsError: an unknown result key, a value that is not a finite number (NaN is
+            refused; ``None`` is left out), a rate outside ``[0, 1]``, or no result at the
+            requested ``k``.
 
     Example:
         >>> [(r.metric_type, r.metric_args) for r in results_to_eval_results(
@@ -184,7 +196,7 @@ def results_to_eval_results(
     ks_seen = {key.k for key, _ in values if key.k is not None}
     if k is not None and ks_seen and k not in ks_seen:
         available = ", ".join(map(str, sorted(ks_seen)))
-        raise ValueError(f"no top-k results at k={k}; the results have k = {available}")
+        raise ResultsError(f"no top-k results at k={k}; the results have k = {available}")
     clip_suffix = "" if clip_set == DEFAULT_CLIP_SET else f" [{clip_set}]"
     common = {
         "task_type": TASK_TYPE,
@@ -246,7 +258,7 @@ def card_results(
         {'av/f1': 0.5, 'mu/a': 0.1}
     """
     if isinstance(card, str):
-        card = ModelCard(card)
+        card = parse_card(card, "the model card")
     found: dict[str, float] = {}
     for result in card.data.eval_results or []:
         args = result.metric_args or {}
@@ -261,3 +273,30 @@ def card_results(
         if key is not None:
             found[key] = result.metric_value
     return found
+
+
+def parse_card(text: str, source: str) -> ModelCard:
+    r"""A model card from its text; metadata that does not parse is one clear error.
+
+    Raises:
+        ModelCardError: The YAML block does not parse, is not a mapping, or holds a
+            ``model-index`` that ``huggingface_hub`` cannot read (message names ``source``).
+
+    Example:
+        >>> parse_card("---\nlicense: [mit\n---\n", "me/model")
+        Traceback (most recent call last):
+        vggsounder_hf.core.errors.ModelCardError: me/model: the card's YAML metadata does not parse (metadata line 1, column 14: expected ',' or ']', but got '<stream end>')
+    """  # noqa: E501
+    import yaml
+
+    try:
+        return ModelCard(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"metadata line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or type(error).__name__
+        raise ModelCardError(
+            f"{source}: the card's YAML metadata does not parse ({where}{problem})"
+        ) from None
+    except ValueError as error:
+        raise ModelCardError(f"{source}: {' '.join(str(error).split())}") from None

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.errors import GroundTruthError
 from vggsounder_hf.core.schema import NUM_CLASSES
 
 __all__ = [
@@ -45,7 +46,7 @@ def multi_hot_labels(
     features=multi_hot_features(dataset.features))``.
 
     Raises:
-        ValueError: A label that is not an integer class index in ``0..num_classes-1``.
+        GroundTruthError: A label that is not an integer class index in ``0..num_classes-1``.
 
     Example:
         >>> multi_hot_labels({"labels": [[0, 2], [1]]}, num_classes=3)["labels"].tolist()
@@ -54,7 +55,7 @@ def multi_hot_labels(
         [0.0, 0.0, 1.0]
     """
     if label_column not in example_or_batch:
-        raise ValueError(
+        raise GroundTruthError(
             f"the examples have no column {label_column!r}; they have {sorted(example_or_batch)}"
         )
     value = example_or_batch[label_column]
@@ -77,7 +78,7 @@ def multi_hot_features(
     ``List(Value("float32"), length=num_classes)``, every other column is kept.
 
     Raises:
-        ValueError: ``label_column`` is not a list of ``ClassLabel``.
+        GroundTruthError: ``label_column`` is not a list of ``ClassLabel``.
     """
     import datasets
 
@@ -126,15 +127,15 @@ def class_label_names(features: Any, column: str) -> list[str]:
     """The ``ClassLabel`` names of a list-of-``ClassLabel`` column of ``features``.
 
     Raises:
-        ValueError: No such column, or it is not a list of ``ClassLabel`` (for example,
+        GroundTruthError: No such column, or it is not a list of ``ClassLabel`` (for example,
             already multi-hot vectors).
     """
     if features is None or column not in features:
-        raise ValueError(f"the dataset has no column {column!r}")
+        raise GroundTruthError(f"the dataset has no column {column!r}")
     feature = getattr(features[column], "feature", None)
     names = getattr(feature, "names", None)
     if not names:
-        raise ValueError(
+        raise GroundTruthError(
             f"column {column!r} is {features[column]}, not a list of ClassLabel: the dataset "
             "already holds multi-hot vectors or unnamed labels. Build compute_metrics from the "
             "split before with_multi_hot_labels, or pass class_names= and the label_column "
@@ -152,11 +153,11 @@ def _label_index(label: Any, num_classes: int, label_column: str, row: int) -> i
     if hasattr(label, "item") and not isinstance(label, (list, tuple)):
         label = label.item()
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
-        raise ValueError(
+        raise GroundTruthError(
             f"{label_column!r} of example {row} in the batch holds {label!r}, not a class index"
         )
     if not 0 <= label < num_classes:
-        raise ValueError(
+        raise GroundTruthError(
             f"{label_column!r} of example {row} in the batch holds class index {label}, "
             f"outside 0..{num_classes - 1}"
         )

@@ -54,9 +54,10 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core import errors
 from vggsounder_hf.core.clip_sets import ClipSet, describe_clip_set
 from vggsounder_hf.core.evaluation import checked_ks, evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -136,7 +137,7 @@ class VGGSounderComputeMetrics:
     ) -> None:
         self.input_modalities = _input_modalities(input_modality)
         if tie_break not in TIE_BREAKS:
-            raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
+            raise errors.OptionError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
         self.tie_break = tie_break
         self.metrics = _checked_metrics(metrics)
         self.columns = _checked_columns(columns, self.input_modalities)
@@ -155,10 +156,11 @@ class VGGSounderComputeMetrics:
         self._row_labels = self.truth.labels("all")[self.truth.row_of(self.video_ids)]
         self.num_scored = len(self.truth.select(clip_set))  # also validates clip_set
         if self.num_scored == 0:
-            raise ValueError(
+            raise errors.EmptyClipSetError(
                 f"no clip of the evaluation dataset ({len(self.truth)} rows) is in clip set "
                 f"{describe_clip_set(clip_set)!r}; pass clip_set='full' to score every row"
             )
+        check_clip_set(self.truth, clip_set, self.columns, source="the evaluation dataset")
         self.metric_names = metric_names(
             self.columns,
             self.metrics,
@@ -213,7 +215,7 @@ class VGGSounderComputeMetrics:
             self._rows_seen += logit_rows(logits)
             if not compute_result:
                 if self._rows_seen > self.num_rows:
-                    raise ValueError(self._count_message(self._rows_seen, "so far"))
+                    raise errors.PredictionError(self._count_message(self._rows_seen, "so far"))
                 return {}
             gathered = {
                 modality: np.concatenate([batch[modality] for batch in self._batches])
@@ -243,7 +245,7 @@ class VGGSounderComputeMetrics:
     def _score(self, per_input: dict[str, np.ndarray]) -> dict:
         rows = logit_rows(per_input)
         if rows != self.num_rows:
-            raise ValueError(self._count_message(rows, "in total"))
+            raise errors.PredictionError(self._count_message(rows, "in total"))
         predictions = ModelPredictions.from_scores(
             {modality: (self.video_ids, per_input[modality]) for modality in self.input_modalities},
             self.class_names,
@@ -274,7 +276,7 @@ class VGGSounderComputeMetrics:
         foreign = positive & ~self._row_labels[start : start + len(label_ids)]
         if foreign.any():
             row, label = np.argwhere(foreign)[0]
-            raise ValueError(
+            raise errors.GroundTruthError(
                 f"label_ids row {start + row} marks class {self.class_names[label]!r}, which is "
                 f"not a label of clip {self.video_ids[start + row]!r}, the clip of evaluation row "
                 f"{start + row}: the evaluation dataset given to Trainer is not the one (in the "
@@ -330,8 +332,10 @@ def make_compute_metrics(
             catches an evaluation set that was shuffled, filtered or swapped.
 
     Raises:
-        ValueError: Unknown input, metric, column, clip set or tie break; bad ``ks``; rows
-            that lack a field or repeat a clip; no row in the clip set.
+        VGGSounderInputError: (a ``ValueError``) Unknown input, metric, column, clip set or
+            tie break; bad ``ks``; rows that lack a field or repeat a clip; no row in the clip
+            set. A call raises ``PredictionError`` for logits of the wrong shape or type
+            (booleans, strings, complex numbers) or with NaN or infinity, naming the clip.
 
     Example:
         >>> import datasets
@@ -389,22 +393,22 @@ def _input_modalities(input_modality: str | Sequence[str]) -> tuple[str, ...]:
         given = tuple(input_modality)
     unknown = [modality for modality in given if modality not in INPUT_MODALITIES]
     if unknown or not given:
-        raise ValueError(
+        raise errors.OptionError(
             f"input_modality must be one of {INPUT_MODALITIES}, 'all' or a sequence of them; "
             f"got {input_modality!r}"
         )
     if len(set(given)) != len(given):
-        raise ValueError(f"input_modality repeats an input: {input_modality!r}")
+        raise errors.OptionError(f"input_modality repeats an input: {input_modality!r}")
     return tuple(given)
 
 
 def _checked_metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
     checked = tuple(dict.fromkeys(split_list(metrics)))
     if not checked:
-        raise ValueError(f"no metric selected; choose from {METRICS}")
+        raise errors.OptionError(f"no metric selected; choose from {METRICS}")
     unknown = [name for name in checked if name not in METRICS]
     if unknown:
-        raise ValueError(f"unknown metric(s) {unknown}; choose from {METRICS}")
+        raise errors.OptionError(f"unknown metric(s) {unknown}; choose from {METRICS}")
     return checked
 
 
@@ -417,7 +421,7 @@ def _checked_columns(
     checked = columns(column_names)
     for name in checked:
         if column(name).input not in input_modalities:
-            raise ValueError(
+            raise errors.OptionError(
                 f"column {name!r} needs logits of input {column(name).input!r}, which "
                 f"input_modality={input_modalities} does not include"
             )
@@ -431,7 +435,7 @@ def _class_names(
         return tuple(class_names)
     features = getattr(eval_dataset, "features", None)
     if features is None:
-        raise ValueError(
+        raise errors.OptionError(
             "class_names is needed when eval_dataset is not a datasets.Dataset with "
             f"ClassLabel {label_column!r}"
         )
