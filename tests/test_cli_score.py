@@ -105,7 +105,7 @@ def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
     code, out, err = run(capsys, *prediction_files)
     assert code == 0
     assert out.splitlines()[0] == (
-        "VGGSounder results; labels 1.0; clip set default (12,014 clips); values in %"
+        "VGGSounder results; protocol reference; labels 1.0; clip set default (12,014 clips); values in %"
     )
     rows = table_rows(out)
     assert list(rows) == list(released_models)
@@ -283,7 +283,9 @@ def test_extra_reports_meta_confused_clips_and_radar(capsys, prediction_files, t
 
 def test_report_meta_and_report_confusion_print_to_stdout(capsys, prediction_files, truth):
     code, out, _ = run(capsys, prediction_files[1], "--report", "meta", "-q")
-    assert code == 0 and out.startswith("VGGSounder meta-label analysis; labels 1.0")
+    assert code == 0 and out.startswith(
+        "VGGSounder meta-label analysis; protocol reference; labels 1.0"
+    )
     assert "ΔF1 background music" in out
     code, out, _ = run(capsys, prediction_files[1], "--report", "confusion", "-q")
     assert code == 0

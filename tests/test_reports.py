@@ -182,11 +182,17 @@ def test_csv_has_one_header_and_one_line_per_row_with_column_keys():
 
 
 def test_terminal_table_is_aligned_with_a_group_header_and_a_caption():
-    metadata = {"label_version": "1.0", "clip_set": "default", "num_clips": 12014}
+    metadata = {
+        "protocol": "reference",
+        "label_version": "1.0",
+        "clip_set": "default",
+        "num_clips": 12014,
+    }
     text = render(main_table([label_model(), label_model("m")], metadata=metadata), "table")
     lines = text.splitlines()
-    assert (
-        lines[0] == "VGGSounder results; labels 1.0; clip set default (12,014 clips); values in %"
+    assert lines[0] == (
+        "VGGSounder results; protocol reference; labels 1.0; clip set default (12,014 clips); "
+        "values in %"
     )
     assert "Subset accuracy ↑" in lines[1] and "μ ↓" in lines[1]
     header, rule, *body = lines[2:]

@@ -237,7 +237,9 @@ def test_vggsound_text_table_has_the_note_and_no_only_columns(capsys, shared_dat
     path = shared_data / "model-predictions" / "ola.pkl"
     assert main([str(path), "--labels", "vggsound", "--data-path", str(vggsound_data), "-q"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("VGGSounder results; labels vggsound; clip set default (15,446 clips)")
+    assert out.startswith(
+        "VGGSounder results; protocol reference; labels vggsound; clip set default (15,446 clips)"
+    )
     assert "a only" not in out.splitlines()[2] and "a only and v only are left out" in out
 
 

@@ -249,7 +249,8 @@ def _confusion(run: Run, outputs: Outputs) -> None:
             continue
         rows += confused_clips(run.truth, model.aligned, model=model.name, clip_set=args.clip_set)
     info = {
-        key: run.metadata[key] for key in ("label_version", "clip_set", "num_clips", "tie_break")
+        key: run.metadata[key]
+        for key in ("protocol", "label_version", "clip_set", "num_clips", "tie_break")
     }
     if args.report == "confusion":
         chosen = report_format(args.output, args.format, "csv")

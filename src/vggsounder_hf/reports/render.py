@@ -157,9 +157,11 @@ def _groups(columns: Sequence[ReportColumn]) -> list[tuple[str, int, int]]:
 
 
 def caption(table: ReportTable) -> str:
-    """One line describing what the numbers are (label version, clips, k, tie break)."""
+    """One line describing what the numbers are (protocol, label version, clips, k, ...)."""
     info = table.metadata
     parts = [table.title]
+    if "protocol" in info:
+        parts.append(f"protocol {info['protocol']}")
     if "label_version" in info:
         parts.append(f"labels {info['label_version']}")
     if "clip_set" in info:
