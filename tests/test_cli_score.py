@@ -105,7 +105,8 @@ def test_terminal_table_of_the_released_models_equals_the_core_in_percent(
     code, out, err = run(capsys, *prediction_files)
     assert code == 0
     assert out.splitlines()[0] == (
-        "VGGSounder results; protocol reference; labels 1.0; clip set default (12,014 clips); values in %"
+        "VGGSounder results; protocol reference; labels 1.0; clip set default (12,014 clips); "
+        "values in %"
     )
     rows = table_rows(out)
     assert list(rows) == list(released_models)
