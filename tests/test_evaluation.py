@@ -202,3 +202,15 @@ def test_clip_set_difference_is_the_difference_of_two_evaluations(truth, release
     without = evaluate_predictions(truth, model, clip_set="no_static_image")
     assert delta["v/f1"] == with_image["v/f1"] - without["v/f1"]
     assert "v/num_clips" not in delta and "mu/a" in delta
+
+
+def test_predictions_that_match_no_clip_of_the_clip_set_warn_instead_of_scoring_zeros(small_truth):
+    from vggsounder_hf.core.errors import NoMatchingClipsWarning
+
+    truth = small_truth([("x_000001", ["dog"], ["AV"])], ("dog", "cat"))
+    shifted = ModelPredictions.from_label_sets(
+        {"av": {" x_000001": ["dog"]}}, ("dog", "cat"), source="m.json"
+    )
+    with pytest.warns(NoMatchingClipsWarning, match=r"m\.json: no prediction .*surrounding spaces"):
+        results = evaluate_predictions(truth, shifted)
+    assert results["av/f1"] == 0.0 and results["num_unknown_clips"] == 1

@@ -60,7 +60,7 @@ from vggsounder_hf.core.alignment import (
 )
 from vggsounder_hf.core.bootstrap import bootstrap_intervals, check_bootstrap_options
 from vggsounder_hf.core.clip_sets import ClipSet
-from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.ground_truth import GroundTruth, check_overlap
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -146,6 +146,8 @@ def evaluate_predictions(
     columns = checked_columns(columns)
     check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
     model = _aligned(truth, predictions, ks, tie_break, protocol, mu_ground_truth)
+    if not isinstance(predictions, AlignedModel):
+        check_overlap(truth, predictions, clip_set)  # warns when no prediction matches
     return score(
         model,
         clip_set,
