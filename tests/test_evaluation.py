@@ -206,6 +206,7 @@ def test_clip_set_difference_is_the_difference_of_two_evaluations(truth, release
 
 def test_predictions_that_match_no_clip_of_the_clip_set_warn_instead_of_scoring_zeros(small_truth):
     from vggsounder_hf.core.errors import NoMatchingClipsWarning
+    from vggsounder_hf.core.predictions import ModelPredictions
 
     truth = small_truth([("x_000001", ["dog"], ["AV"])], ("dog", "cat"))
     shifted = ModelPredictions.from_label_sets(
