@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import pickle
 import re
@@ -435,3 +436,99 @@ def test_every_format_of_a_released_model_reads_to_the_same_predictions(shared_d
                     got[modality].matrix[rows_in_order], expected[modality].matrix
                 ), (name, modality)
             assert got.unknown_labels == expected.unknown_labels
+
+
+# ----------------------------------------------------------------------------- legitimate data
+
+
+@pytest.mark.parametrize("protocol", [0, 1, 2])
+def test_old_protocol_pickles_of_sets_tuples_and_arrays_are_read(tmp_path, protocol):
+    mapping = collections.defaultdict(dict)
+    mapping["x_000001"]["predictions"] = {
+        "a": {"dog barking"},
+        "v": ("cat meowing", 0),
+        "av": np.array(["male speech, man speaking"]),
+    }
+    mapping["x_000002"]["predictions"] = {"a": [], "v": np.array([], dtype="<U1"), "av": [2]}
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps(mapping, protocol=protocol))
+    predictions = read_predictions(path, CLASSES)
+    assert as_lists(predictions, "a") == {"x_000001": ["dog barking"], "x_000002": []}
+    assert as_lists(predictions, "v") == {
+        "x_000001": ["dog barking", "cat meowing"],
+        "x_000002": [],
+    }
+    assert as_lists(predictions, "av") == {
+        "x_000001": ["male speech, man speaking"],
+        "x_000002": ["male speech, man speaking"],
+    }
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_score_pickles_of_lists_and_arrays_read_the_same_numbers(tmp_path, protocol):
+    rng = np.random.default_rng(protocol)
+    rows = rng.random((4, len(CLASSES)))
+    mapping = {
+        f"x_00000{i}": {"logits": {"a": row.tolist(), "v": row.astype(np.float32)}}
+        for i, row in enumerate(rows)
+    }
+    path = tmp_path / "scores.pkl"
+    path.write_bytes(pickle.dumps(mapping, protocol=protocol))
+    predictions = read_predictions(path, CLASSES)
+    assert predictions.kind == "scores"
+    assert np.array_equal(predictions["a"].matrix, rows)
+    assert np.array_equal(predictions["v"].matrix, rows.astype(np.float32).astype(np.float64))
+
+
+def test_a_json_file_with_a_byte_order_mark_is_read(tmp_path):
+    path = tmp_path / "bom.json"
+    path.write_bytes(
+        b"\xef\xbb\xbf" + json.dumps({"x_000001": {"predictions": {"a": [1]}}}).encode()
+    )
+    assert as_lists(read_predictions(path, CLASSES), "a") == {"x_000001": ["cat meowing"]}
+
+
+def test_csv_messages_name_the_physical_line_after_blank_lines_and_line_breaks(tmp_path):
+    path = write(
+        tmp_path / "m.csv",
+        'video_id,input_modality,label\n\n"dog,\nbarking",a,dog barking\n\nx_000002,audio,\n',
+    )
+    with pytest.raises(ReaderError, match=r"m\.csv: line 6: unknown input modality 'audio'"):
+        read_predictions(path, CLASSES)
+
+
+def test_parquet_text_columns_with_repeated_values_read_as_plain_strings(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "video_id": ["x_000001"] * 3 + ["x_000002"],
+            "input_modality": ["a", "a", "v", "v"],
+            "label": ["dog barking", "cat meowing", None, "cat meowing"],
+        }
+    )
+    frame.to_parquet(tmp_path / "m.parquet")
+    predictions = read_predictions(tmp_path / "m.parquet", CLASSES)
+    assert as_lists(predictions, "a") == {"x_000001": ["dog barking", "cat meowing"]}
+    assert as_lists(predictions, "v") == {"x_000001": [], "x_000002": ["cat meowing"]}
+
+
+def test_a_dataframe_of_complex_or_string_scores_is_refused():
+    table = pd.DataFrame(
+        {
+            "video_id": ["x_000001"],
+            "input_modality": ["a"],
+            "score_0": [1 + 2j],
+            "score_1": [0.0],
+            "score_2": ["0.5"],
+        }
+    )
+    with pytest.raises(ReaderError, match=r"row 1: score_0 value \(1\+2j\) is not a number"):
+        predictions_from_table(table, CLASSES)
+    table["score_0"] = 0.5
+    with pytest.raises(ReaderError, match=r"row 1: score_2 value '0\.5' is not a number"):
+        predictions_from_table(table, CLASSES)
+
+
+def test_label_indices_may_be_negative_looking_only_to_be_refused_by_the_core(tmp_path):
+    path = write(tmp_path / "m.csv", "video_id,input_modality,label\nx_000001,a,-1\nx_000001,v,2\n")
+    with pytest.raises(PredictionError, match=r"label -1 \(int\) is neither a class name"):
+        read_predictions(path, CLASSES)

@@ -6,9 +6,12 @@ import collections
 import os
 import pickle
 import re
+import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vggsounder_hf.io.safe_pickle import UnsafePickleError, load_pickle, safe_loads
 
@@ -193,3 +196,77 @@ def test_each_released_prediction_file_loads(shared_data, released_model):
     video_id, entry = next(iter(mapping.items()))
     assert isinstance(video_id, str)
     assert set(entry["predictions"]) == {"a", "v", "av"}
+
+
+# ----------------------------------------------------------------------------- legitimate data
+
+LEGITIMATE = {
+    "set": {1, "dog barking"},
+    "frozenset": frozenset({2, 3}),
+    "empty bytes": b"",
+    "bytes": b"ab\xff\x00",
+    "complex": 1 + 2j,
+    "ordered dict": collections.OrderedDict(a=1, b=[2]),
+    "nested tuples": ((1,), (2, (3, ())), ()),
+    "tuple keys": {(1, 2): "x", ((3,),): "y"},
+    "float32 array": np.linspace(0, 1, 309, dtype=np.float32),
+    "empty array": np.zeros((0,), dtype=np.float64),
+    "empty 2-D array": np.zeros((0, 309)),
+    "string array": np.array(["dog barking", "cat"]),
+    "bytes array": np.array([b"ab"]),
+    "object array": np.array([1, "x", None], dtype=object),
+    "bool array": np.array([True, False]),
+    "complex array": np.array([1 + 1j]),
+    "big-endian array": np.arange(5).astype(">i4"),
+    "fortran array": np.arange(6.0).reshape(2, 3).T,
+    "numpy scalars": [np.float32(0.5), np.int64(7), np.bool_(True), np.str_("dog")],
+    "floats": [0.5, -0.0, 1e300, float("inf")],
+}
+
+
+def _same(loaded, expected) -> bool:
+    if isinstance(expected, np.ndarray):
+        return (
+            type(loaded) is np.ndarray
+            and loaded.shape == expected.shape
+            and loaded.dtype.kind == expected.dtype.kind
+            and loaded.tolist() == expected.tolist()
+        )
+    return type(loaded) is type(expected) and loaded == expected
+
+
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize("name", list(LEGITIMATE))
+def test_plain_data_of_every_protocol_loads_as_the_plain_unpickler_loads_it(name, protocol):
+    data = pickle.dumps(LEGITIMATE[name], protocol=protocol)
+    assert _same(safe_loads(data), pickle.loads(data))
+
+
+def test_a_python2_pickle_with_str_bytes_loads_as_text():
+    # Python 2 writes str as SHORT_BINSTRING; class names are ASCII, read as text.
+    data = b"\x80\x02}q\x00U\x08x_000001q\x01}q\x02U\x0bpredictionsq\x03]q\x04U\x03dogq\x05ass."
+    assert safe_loads(data) == {"x_000001": {"predictions": ["dog"]}}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.lists(st.floats(allow_nan=True, width=64), max_size=400), max_size=6),
+    protocol=st.integers(0, pickle.HIGHEST_PROTOCOL),
+)
+def test_runs_of_floats_load_bit_for_bit(rows, protocol):
+    # Lists of scores take a fast path (whole runs of BINFLOAT opcodes at once), also
+    # across frame boundaries: every bit must match the plain unpickler.
+    data = pickle.dumps({"x_000001": {"logits": {"a": rows}}}, protocol=protocol)
+    loaded = safe_loads(data)["x_000001"]["logits"]["a"]
+    expected = pickle.loads(data)["x_000001"]["logits"]["a"]
+    assert [[struct.pack(">d", v) for v in row] for row in loaded] == [
+        [struct.pack(">d", v) for v in row] for row in expected
+    ]
+
+
+def test_a_large_score_pickle_crosses_frames_intact():
+    rng = np.random.default_rng(0)
+    mapping = {f"x_{i:06d}": {"logits": {"a": rng.random(309).tolist()}} for i in range(300)}
+    data = pickle.dumps(mapping, protocol=4)
+    assert data.count(pickle.FRAME) > 5
+    assert safe_loads(data) == mapping

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.errors import GroundTruthError
 from vggsounder_hf.core.schema import META_LABELS, MODALITY_NAMES
 from vggsounder_hf.io.clips import Clip, ClipTable
 
@@ -67,8 +68,8 @@ _META = {
 _MODALITY_INDEX = {name: i for i, name in enumerate(MODALITY_NAMES)}
 
 
-class AnnotationError(ValueError):
-    """A malformed annotation or class file.
+class AnnotationError(GroundTruthError):
+    """A malformed annotation or class file (a ``ValueError``, like every input error).
 
     Attributes:
         path: the offending file.
@@ -115,9 +116,13 @@ def _csv_rows(path: Path) -> _Rows:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise AnnotationError(path, line, f"not UTF-8 text ({error.reason})") from None
+        problem = f"byte 0x{raw[error.start]:02x} at offset {error.start}: {error.reason}"
+        raise AnnotationError(path, line, f"not UTF-8 text ({problem})") from None
     if not text.strip():
         raise AnnotationError(path, 1, "the file is empty (expected a CSV header and rows)")
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise AnnotationError(path, line, "contains a NUL byte (a binary file, not CSV text?)")
     rows = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         for row in rows:

@@ -12,7 +12,15 @@ A table has exactly these columns, one row per clip and input modality:
   ``classes.csv``).
 
 ``input_modality`` is one of :data:`~vggsounder_hf.core.schema.INPUT_MODALITIES`, lowercase.
-Any other column, a missing column, or both ``label`` and score columns is an error.
+Any other column, a missing or repeated column, or both ``label`` and score columns is an
+error; so is a CSV row with fewer or more fields than the header, a label given as a boolean,
+a complex number or a float (a float column of whole numbers with nulls, how pandas stores
+integers with missing values, holds class indices), labels that are all numbers or all
+``True``/``False`` when some are no integer, a score that is not a real number (a string, a
+boolean, a complex number), and more than
+:data:`~vggsounder_hf.io.limits.MAX_LABELS_PER_CLIP` rows for one clip and input. Files are
+read by :mod:`vggsounder_hf.io.readers`, which also refuses a Parquet file that would expand
+beyond :func:`~vggsounder_hf.io.limits.element_budget` cells.
 
 :class:`ReaderError`, the error of every prediction reader of this package, lives here so
 that :mod:`vggsounder_hf.io.readers` (which re-exports it) and this module share it.
@@ -30,23 +38,28 @@ from __future__ import annotations
 
 import contextlib
 import os
-import warnings
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.errors import is_label_type, is_score_type, not_a_label_message
 from vggsounder_hf.core.predictions import ModelPredictions, PredictionError
 from vggsounder_hf.core.schema import INPUT_MODALITIES, PredictionKind
+from vggsounder_hf.io.limits import MAX_LABELS_PER_CLIP, abbreviated, too_many_labels_message
 
-__all__ = ["ID_COLUMNS", "SCORE_PREFIX", "ReaderError", "predictions_from_table", "read_table"]
+__all__ = ["ID_COLUMNS", "SCORE_PREFIX", "ReaderError", "predictions_from_table", "reading"]
 
 ID_COLUMNS: tuple[str, str] = ("video_id", "input_modality")
 SCORE_PREFIX = "score_"
 """Score columns are ``score_<class index>``."""
 
-_Where = Callable[[int], str]
+Where = Callable[[int], str]
+"""Names the data row at a position, for messages (``"line 7"``, ``"row 6"``)."""
+_INDEX = r"[+-]?[0-9]{1,18}"
+"""A class index as text (at most 18 digits: an int64)."""
+_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:nan|inf)"
+"""A number as text (matched without regard to case): not a class name."""
 
 
 class ReaderError(PredictionError):
@@ -59,67 +72,39 @@ def reading(path: str | os.PathLike[str]) -> Iterator[None]:
 
     Example:
         >>> with reading("model.json"):
-        ...     b"\\xff".decode("utf-8")
+        ...     b"[\\n 1, \\xff]".decode("utf-8")
         Traceback (most recent call last):
-        vggsounder_hf.io.tables.ReaderError: model.json: not UTF-8 text (byte 0)
+        vggsounder_hf.io.tables.ReaderError: model.json: not UTF-8 text: byte 0xff at offset 6 \
+(line 2)
     """
     try:
         yield
     except UnicodeDecodeError as error:
-        raise ReaderError(f"{path}: not UTF-8 text (byte {error.start})") from None
+        raw, error = _first_undecodable(path, error)
+        byte = f"byte 0x{raw[error.start]:02x}" if error.start < len(raw) else "a byte"
+        line = raw[: error.start].count(b"\n") + 1
+        raise ReaderError(
+            f"{path}: not UTF-8 text: {byte} at offset {error.start} (line {line})"
+        ) from None
+    except MemoryError:
+        raise ReaderError(f"{path}: too large to read into memory") from None
     except OSError as error:
         raise ReaderError(f"{path}: cannot read ({error.strerror})") from None
 
 
-def read_table(path: Path, format: str) -> tuple[Any, int, str]:
-    """Read a ``"csv"`` or ``"parquet"`` table.
-
-    Returns:
-        The frame, the number of its first data row as shown in messages, and the word for a
-        row (``"line"`` for CSV, ``"row"`` for Parquet): the last two arguments of
-        :func:`predictions_from_table`.
-    """
-    import pandas as pd
-
-    if format == "parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as error:  # pyarrow raises several unrelated types
-            raise ReaderError(
-                f"{path}: not a readable Parquet file ({_first_line(error)})"
-            ) from None
-        return frame, 1, "row"
-    # index_col=False: never take surplus leading fields as an index; a row with more
-    # fields than the header then raises (or warns, which is turned into an error).
-    options: dict[str, Any] = {"encoding": "utf-8", "index_col": False}
-    with reading(path):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                header = pd.read_csv(path, nrows=0, **options)
-                columns = [str(column) for column in header.columns]
-                if "label" in columns:
-                    # Keep empty cells as "" (an empty prediction) and never turn strings like
-                    # "NA" into missing values.
-                    dtype: dict[str, Any] = dict.fromkeys(columns, str)
-                    frame = pd.read_csv(path, dtype=dtype, keep_default_na=False, **options)
-                else:
-                    dtype = {column: str for column in ID_COLUMNS if column in columns}
-                    frame = pd.read_csv(path, dtype=dtype, **options)
-        except pd.errors.ParserWarning:
-            raise ReaderError(
-                f"{path}: malformed CSV (a row has more fields than the header)"
-            ) from None
-        except pd.errors.EmptyDataError:
-            raise ReaderError(f"{path}: file is empty") from None
-        except pd.errors.ParserError as error:
-            raise ReaderError(f"{path}: malformed CSV ({_first_line(error)})") from None
-    return frame, 2, "line"
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+def _first_undecodable(
+    path: str | os.PathLike[str], error: UnicodeDecodeError
+) -> tuple[bytes, UnicodeDecodeError]:
+    """The bytes and the decoding error counted from the start of the file: a text reader's
+    error counts from the start of the chunk it was decoding."""
+    try:
+        with open(path, "rb") as handle:
+            handle.read().decode("utf-8")
+    except UnicodeDecodeError as from_start:
+        return from_start.object, from_start
+    except OSError:
+        pass
+    return (error.object if isinstance(error.object, bytes) else b""), error
 
 
 def predictions_from_table(
@@ -130,6 +115,7 @@ def predictions_from_table(
     kind: PredictionKind | None = None,
     first_row: int = 1,
     row_word: str = "row",
+    where: Where | None = None,
 ) -> ModelPredictions:
     """Turn a long table (a ``pandas.DataFrame``) into predictions.
 
@@ -144,6 +130,8 @@ def predictions_from_table(
         kind: Expected kind; an error when the columns say otherwise.
         first_row: Number shown in messages for the first data row (2 for a CSV line).
         row_word: ``"line"`` or ``"row"``, for messages.
+        where: Names the row at a position, for messages (from :func:`read_table`); replaces
+            ``first_row`` and ``row_word``.
 
     Example:
         >>> import pandas as pd
@@ -162,14 +150,22 @@ def predictions_from_table(
     if frame.empty:
         raise ReaderError(f"{source}: table has no rows")
 
-    def where(position: int) -> str:
+    def numbered(position: int) -> str:
         return f"{row_word} {position + first_row}"
 
+    where = where or numbered
     video_ids = _checked_video_ids(frame["video_id"], source, where)
     modalities = _checked_input_column(frame["input_modality"], source, where)
     if found == "labels":
-        labels, empty = _label_values(frame["label"], source, where)
+        labels, empty = _label_values(frame["label"], source, where, len(class_names))
         label_sets = _label_sets(video_ids, modalities, labels, empty)
+        for modality, per_clip in label_sets.items():
+            crowded = next(
+                (key for key, got in per_clip.items() if len(got) > MAX_LABELS_PER_CLIP), None
+            )
+            if crowded is not None:
+                place = f"{source}: clip {crowded!r}, input {modality!r}"
+                raise ReaderError(too_many_labels_message(place, len(per_clip[crowded])))
         return ModelPredictions.from_label_sets(label_sets, class_names, source=source)
     matrix = _score_values(frame[score_columns], source, where)
     scores = {
@@ -232,7 +228,7 @@ def _table_kind(columns: list[str], score_columns: list[str], source: str) -> st
     return "labels" if has_label else "scores"
 
 
-def _checked_video_ids(column: Any, source: str, where: _Where) -> np.ndarray:
+def _checked_video_ids(column: Any, source: str, where: Where) -> np.ndarray:
     missing = column.isna().to_numpy()
     values = column.astype(object).to_numpy()
     if not missing.any():
@@ -246,7 +242,7 @@ def _checked_video_ids(column: Any, source: str, where: _Where) -> np.ndarray:
     return values
 
 
-def _checked_input_column(column: Any, source: str, where: _Where) -> np.ndarray:
+def _checked_input_column(column: Any, source: str, where: Where) -> np.ndarray:
     """The ``input_modality`` column, every value one of the schema's input modalities."""
     values = column.astype(object).to_numpy()
     known = column.isin(INPUT_MODALITIES).to_numpy()
@@ -262,38 +258,54 @@ def _checked_input_column(column: Any, source: str, where: _Where) -> np.ndarray
     return values
 
 
-def _label_values(column: Any, source: str, where: _Where) -> tuple[np.ndarray, np.ndarray]:
-    """Labels as names or ints, and a mask of empty cells (empty prediction rows)."""
+def _label_values(
+    column: Any, source: str, where: Where, num_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels as names or ints, and a mask of empty cells (empty prediction rows).
+
+    Booleans, complex numbers and floats are refused as class indices, except a float column
+    of whole numbers with nulls: how pandas stores integers with missing values.
+    """
     import pandas as pd
 
     empty = column.isna().to_numpy()
-    if pd.api.types.is_bool_dtype(column.dtype):
-        raise ReaderError(f"{source}: label column holds booleans, not class names or indices")
-    if pd.api.types.is_numeric_dtype(column.dtype):
+    values = column.astype(object).to_numpy()
+
+    def refuse(bad: np.ndarray) -> ReaderError:
+        position = int(np.argmax(bad))
+        label = abbreviated(values[position])
+        return ReaderError(not_a_label_message(f"{source}: {where(position)}", label, num_classes))
+
+    dtype = column.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        raise refuse(~empty)
+    if pd.api.types.is_numeric_dtype(dtype):
         numbers = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        if pd.api.types.is_float_dtype(dtype) and not empty.any():
+            raise refuse(~empty)  # floats without a missing value: not an integer column
         integral = np.isnan(numbers) | (numbers == np.round(numbers))
         if not integral.all():
-            position = int(np.argmax(~integral))
-            raise ReaderError(
-                f"{source}: {where(position)}: label {numbers[position]!r} is not a class index"
-            )
+            raise refuse(~integral)
         labels = np.where(empty, -1, np.nan_to_num(numbers, nan=-1)).astype(np.int64)
         return labels.astype(object), empty
-    values = column.astype(object).to_numpy()
-    text = np.array([isinstance(value, str) for value in values])
-    odd = ~text & ~empty
-    if odd.any():
-        position = int(np.argmax(odd))
-        raise ReaderError(
-            f"{source}: {where(position)}: label {values[position]!r} is neither a class name "
-            "nor a class index"
-        )
-    empty = empty | (column.astype(str).str.strip() == "").to_numpy()
-    present = column[~empty].astype(str)
-    if len(present) and present.str.fullmatch(r"[0-9]+").all():
-        labels = np.full(len(values), -1, dtype=np.int64)
-        labels[~empty] = present.astype(np.int64).to_numpy()
-        return labels.astype(object), empty
+    odd_kinds = {kind for kind in set(map(type, values)) if not is_label_type(kind)}
+    if odd_kinds:
+        odd = ~empty & np.fromiter((type(value) in odd_kinds for value in values), bool)
+        if odd.any():
+            raise refuse(odd)
+    text = np.fromiter((isinstance(value, str) for value in values), bool, len(values))
+    empty = empty | (text & (column.astype(str).str.strip() == "").to_numpy())
+    present = pd.Series(values[~empty & text], dtype=object).astype(str)
+    if len(present) and present.str.fullmatch(_INDEX).all():
+        labels = values.copy()
+        labels[~empty & text] = present.astype(np.int64).to_numpy()
+        return labels, empty
+    if len(present) and (
+        present.str.fullmatch(_NUMBER, case=False).all()
+        or present.str.lower().isin(("true", "false")).all()
+    ):
+        whole = pd.Series(values, dtype=object).astype(str).str.fullmatch(_INDEX)
+        raise refuse(~empty & text & ~whole.to_numpy())
     return values, empty
 
 
@@ -316,24 +328,31 @@ def _group_lists(keys: np.ndarray, values: np.ndarray) -> dict[Any, list[Any]]:
     }
 
 
-def _score_values(scores: Any, source: str, where: _Where) -> np.ndarray:
+def _score_values(scores: Any, source: str, where: Where) -> np.ndarray:
+    """The score columns as one float matrix; every cell a real number."""
     import pandas as pd
 
     for name in scores.columns:
         column = scores[name]
-        if pd.api.types.is_bool_dtype(column.dtype) or not pd.api.types.is_numeric_dtype(
-            column.dtype
-        ):
-            converted = pd.to_numeric(column, errors="coerce")
-            bad = (converted.isna() & column.notna()).to_numpy()
-            if pd.api.types.is_bool_dtype(column.dtype):
-                bad = np.ones(len(column), dtype=bool)
-            if bad.any():
-                position = int(np.argmax(bad))
-                raise ReaderError(
-                    f"{source}: {where(position)}: {name} value "
-                    f"{column.iloc[position]!r} is not a number"
-                )
+        dtype = column.dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+            bad = column.notna().to_numpy()
+        elif pd.api.types.is_numeric_dtype(dtype):
+            continue
+        else:
+            # Text that does not parse (a CSV cell "high"); else any value that is no number
+            # (a Parquet string column "0.5"): either is refused.
+            bad = (pd.to_numeric(column, errors="coerce").isna() & column.notna()).to_numpy()
+            if not bad.any():
+                kinds = column.astype(object).map(type).to_numpy()
+                real = np.fromiter(map(is_score_type, kinds), bool, len(kinds))
+                bad = column.notna().to_numpy() & ~real
+        if bad.any():
+            position = int(np.argmax(bad))
+            value = abbreviated(column.astype(object).iloc[position])
+            raise ReaderError(
+                f"{source}: {where(position)}: {name} value {value!r} is not a number"
+            )
     matrix = scores.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(matrix)
     if missing.any():
