@@ -326,3 +326,11 @@ def test_no_matching_prediction_warns_with_the_count_by_default():
     with pytest.warns(NoMatchingClipsWarning, match=r"none of the 2 predicted clip ids") as w:
         assert check_overlap(_truth(), predictions, "full") == 0
     assert "(1 match once surrounding spaces are removed)" in str(w[0].message)
+
+
+def test_a_label_too_long_to_print_is_described_not_a_crash():
+    from vggsounder_hf.core.errors import PredictionError
+    from vggsounder_hf.core.predictions import ModelPredictions
+
+    with pytest.raises(PredictionError, match="label an integer of 5001 digits"):
+        ModelPredictions.from_mapping({"x_000001": {"predictions": {"a": [10**5000]}}}, ("dog",))

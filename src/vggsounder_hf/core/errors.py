@@ -144,19 +144,39 @@ def duplicate_clip_message(source: str, video_id: str, detail: str | None = None
     return f"{source}: clip {video_id!r} appears more than once{where}"
 
 
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters, safe for any value: an integer too long
+    to print (``10**5000``) or a repr that fails is described instead of raising.
+
+    Example:
+        >>> short_repr("x" * 100, 12)
+        "'xxxxxxxx..."
+        >>> short_repr(10**5000)
+        'an integer of 5001 digits'
+
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 4000:
+        return f"an integer of {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except Exception:  # a hostile __repr__ must not hide the real problem
+        return f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def not_a_label_message(where: str, label: Any, num_classes: int) -> str:
     """The message for a predicted label that is neither a class name nor a class index
     (booleans and floats are not indices; an out-of-range integer is not one either)."""
     return (
-        f"{where}: label {label!r} ({type(label).__name__}) is neither a class name nor a "
-        f"class index 0..{num_classes - 1}"
+        f"{where}: label {short_repr(label)} ({type(label).__name__}) is neither a class "
+        f"name nor a class index 0..{num_classes - 1}"
     )
 
 
 def not_a_score_message(where: str, value: Any) -> str:
     """The message for a score that is not a real number (a string, a boolean, a complex
     number, ``None``, a number too large for a float)."""
-    return f"{where}: score {value!r} ({type(value).__name__}) is not a real number"
+    return f"{where}: score {short_repr(value)} ({type(value).__name__}) is not a real number"
 
 
 def too_large_score_message(where: str, value: int) -> str:
@@ -167,7 +187,7 @@ def too_large_score_message(where: str, value: int) -> str:
 
 def bad_flag_message(where: str, name: str, value: Any) -> str:
     """The message for a meta flag that is not a boolean (``"False"`` is not false)."""
-    return f"{where}: {name!r} must be True or False, got {value!r}"
+    return f"{where}: {name!r} must be True or False, got {short_repr(value)}"
 
 
 def is_label_type(kind: type) -> bool:
