@@ -695,15 +695,7 @@ def test_a_failed_replace_puts_the_old_files_back(tmp_path, monkeypatch):
 # ------------------------------------------------------------------ bootstrap intervals
 
 
-def _has_bootstrap() -> bool:
-    import inspect
-
-    return "bootstrap" in inspect.signature(evaluate_predictions).parameters
-
-
 def test_bootstrap_intervals_are_printed_with_their_values(capsys, score_file, truth):
-    if not _has_bootstrap():
-        pytest.skip("evaluate_predictions has no bootstrap option yet")
     argv = [score_file, "--bootstrap", "20", "--confidence", "0.9", "--seed", "3", "-q"]
     code, out, _ = run(capsys, *argv, "--metrics", "f1", "--columns", "a,av", "--format", "csv")
     assert code == 0

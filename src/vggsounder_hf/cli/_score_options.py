@@ -10,7 +10,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import inspect
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,6 @@ def check_options(args: argparse.Namespace) -> tuple[int, ...]:
     except ValueError as error:
         raise ScoreError(str(error)) from None
     _check_paths(args)
-    _check_bootstrap(args)
     check_protocol(args, ks)
     return ks
 
@@ -214,15 +212,6 @@ def _check_paths(args: argparse.Namespace) -> None:
         )
     if args.radar and Path(args.radar).suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ScoreError(f"{args.radar}: the radar plot file must end in .png, .svg or .pdf")
-
-
-def _check_bootstrap(args: argparse.Namespace) -> None:
-    from vggsounder_hf.core.evaluation import evaluate_predictions
-
-    if args.bootstrap and "bootstrap" not in inspect.signature(evaluate_predictions).parameters:
-        raise ScoreError(
-            "--bootstrap: this installation's evaluate_predictions has no bootstrap option yet"
-        )
 
 
 def evaluation_options(args: argparse.Namespace) -> dict[str, Any]:
