@@ -213,3 +213,31 @@ def _isolated_hub_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -
     """Never read or write a developer's real record of exported Hub datasets."""
     state = tmp_path_factory.mktemp("hub-state") / "hub.json"
     monkeypatch.setenv("VGGSOUNDER_HF_STATE", str(state))
+
+
+class _ProjectSkipLocation:
+    """Report a doctest skipped by ``+SKIP`` at its docstring in the project, not at the line
+    of ``_pytest/doctest.py`` that raises the skip, so that ``-rs`` names the module and line.
+
+    Registered as a plugin (not as a conftest hook) so that it also sees the doctests of
+    ``src/``, which this conftest's directory does not contain.
+    """
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        outcome = yield
+        report = outcome.get_result()
+        dtest = getattr(item, "dtest", None)
+        if not (report.skipped and dtest is not None and isinstance(report.longrepr, tuple)):
+            return
+        reason = report.longrepr[2]
+        path = Path(dtest.filename or item.path).resolve()
+        if path.is_relative_to(REPO_ROOT):
+            path = path.relative_to(REPO_ROOT)
+        line = (dtest.lineno or 0) + 1  # doctest counts lines from 0
+        report.longrepr = (str(path), line, f"{reason}: {dtest.name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.has_plugin("vggsounder-skip-location"):
+        config.pluginmanager.register(_ProjectSkipLocation(), "vggsounder-skip-location")

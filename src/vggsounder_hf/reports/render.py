@@ -326,6 +326,7 @@ def _render_latex(table: ReportTable) -> str:
         rules.append(rf"\cmidrule(lr){{{start + 2}-{end + 1}}}")
     lines = [
         f"% {latex_escape(caption(table))}",
+        r"% requires \usepackage{booktabs}",
         rf"\begin{{tabular}}{{{spec}}}",
         r"\toprule",
         " & ".join(group_cells) + r" \\",
