@@ -204,8 +204,8 @@ def read_class_names(path: str | os.PathLike[str]) -> tuple[str, ...]:
 def read_annotations(path: str | os.PathLike[str], class_names: Sequence[str]) -> list[Clip]:
     """Read one annotation CSV into one :class:`Clip` per ``video_id``.
 
-    A vectorised reader (``pyarrow``) checks every rule below at once; only a file it
-    finds fault with is read again row by row, to name the first offending line.
+    A columnar pass checks every rule below at once; only a file it finds fault with is
+    read again row by row, to name the first offending line.
 
     Clips come in order of first appearance; a clip's labels in file order. Rows of one clip
     may be anywhere in the file.
@@ -241,48 +241,49 @@ def read_clip_table(path: str | os.PathLike[str], class_names: Sequence[str]) ->
 
 
 def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> ClipTable | None:
-    """All clips of a valid file, or ``None`` when any rule fails (or pyarrow cannot parse)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pacsv
+    """All clips of a valid file, or ``None`` when any rule fails.
 
+    The csv module and dict look-ups over whole columns: no per-row Python code, and no
+    pyarrow (whose import, with the pandas it pulls in, costs more than the file takes).
+    """
     try:
-        table = pacsv.read_csv(
-            path,
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(ANNOTATION_COLUMNS, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        columns = {name: table.column(name).combine_chunks() for name in ANNOTATION_COLUMNS}
-    except (pa.ArrowInvalid, KeyError, OSError):
+        text = path.read_bytes().decode("utf-8-sig")
+        rows = [row for row in csv.reader(io.StringIO(text, newline=""), strict=True) if row]
+    except (UnicodeDecodeError, csv.Error, OSError):
         return None
-    names = table.column_names
-    if table.num_rows == 0 or any(names.count(name) > 1 for name in ANNOTATION_COLUMNS):
+    if len(rows) < 2 or "\x00" in text:
         return None
-    video_ids = columns["video_id"]
-    labels = pc.index_in(columns["label"], value_set=pa.array(list(class_names), pa.string()))
-    modalities = pc.index_in(columns["modality"], value_set=pa.array(list(MODALITY_NAMES)))
-    flags = [pc.is_in(columns[name], value_set=pa.array(list(_FLAGS))) for name in META_LABELS]
+    header = rows[0]
+    if any(header.count(name) != 1 for name in ANNOTATION_COLUMNS):
+        return None
+    if set(map(len, rows)) != {len(header)}:
+        return None
+    columns = list(zip(*rows[1:], strict=True))  # every row has the same width
+    video_ids, label_names, modality_codes, *flag_columns = (
+        columns[header.index(name)] for name in ANNOTATION_COLUMNS
+    )
+    class_index = {name: i for i, name in enumerate(class_names)}
+    labels = list(map(class_index.get, label_names))
+    modalities = list(map(_MODALITY_INDEX.get, modality_codes))
+    unique_ids = list(dict.fromkeys(video_ids))
     if (
-        labels.null_count
-        or modalities.null_count
-        or not all(pc.all(flag).as_py() for flag in flags)
-        or not pc.all(pc.match_substring_regex(video_ids, f"^{_VIDEO_ID.pattern}$")).as_py()
+        None in labels
+        or None in modalities
+        or not all(set(flags) <= _FLAGS.keys() for flags in flag_columns)
+        or not all(map(_VIDEO_ID.fullmatch, unique_ids))
     ):
         return None
-    encoded = pc.dictionary_encode(video_ids)
-    clip_of_row = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    unique_ids = encoded.dictionary.to_pylist()
-    label_of_row = labels.to_numpy(zero_copy_only=False).astype(np.int64)
-    pair_keys = clip_of_row * max(len(class_names), 1) + label_of_row
-    if np.unique(pair_keys).size != pair_keys.size:
+    clip_index = {video_id: i for i, video_id in enumerate(unique_ids)}
+    clip_of_row = np.fromiter(map(clip_index.__getitem__, video_ids), np.int64, len(video_ids))
+    label_of_row = np.array(labels, dtype=np.int64)
+    pair_keys = np.sort(clip_of_row * max(len(class_names), 1) + label_of_row)
+    if np.any(pair_keys[1:] == pair_keys[:-1]):
         return None  # a duplicate (clip, label) row
-    first_row = np.unique(clip_of_row, return_index=True)[1]
+    # Clips are numbered in order of first appearance: a clip's first row raises the maximum.
+    first_row = np.flatnonzero(np.diff(np.maximum.accumulate(clip_of_row), prepend=-1))
     meta = []
-    for name in META_LABELS:
-        values = pc.equal(columns[name], "True").to_numpy(zero_copy_only=False)
+    for flags in flag_columns:
+        values = np.array(flags) == "True"
         if not np.array_equal(values, values[first_row][clip_of_row]):
             return None  # meta flags that disagree within a clip
         meta.append(values[first_row])
@@ -291,7 +292,7 @@ def _read_valid_annotations_fast(path: Path, class_names: Sequence[str]) -> Clip
         unique_ids,
         clip_of_row[order],
         label_of_row[order],
-        modalities.to_numpy(zero_copy_only=False)[order],
+        np.array(modalities, dtype=np.int64)[order],
         dict(zip(META_LABELS, meta, strict=True)),
     )
 

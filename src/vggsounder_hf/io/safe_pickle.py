@@ -18,16 +18,15 @@ More rules make the result plain data:
 * A file holds exactly one pickle: bytes after its end (two pickles concatenated, appended
   garbage) are refused, since an unpickler would silently stop at the first ``STOP``.
 
-Resource limits (:mod:`vggsounder_hf.io.limits`) are checked before anything is expanded, and
-a violation raises :class:`PickleLimitError`: a memo index beyond what a pickle of that size
-can use, a numpy array of more than 10 million elements or one allocated before its data is
-read (a non-empty ``_reconstruct``), ``bytes(n)`` or a byte array larger than the file, tuples
-nested more than 100 levels deep (hashing one recurses in C), and a structure that, counting
-every reference to a shared container in full, holds more than max(20 million, file size)
-elements. The unpickler is Python's own pure-Python one, whose memo is a dict (no index makes
-it allocate) and whose opcodes can be checked one by one; runs of floats, how lists of scores
-are stored, are unpacked at once, as fast as the C unpickler. The memory bound is stated in
-:mod:`vggsounder_hf.io.limits`; the released files need under 300 MB in all.
+Resource limits (:mod:`vggsounder_hf.io.limits`) are checked before anything is expanded
+(a violation raises :class:`PickleLimitError`): memo indices bounded by the file size, numpy
+arrays of at most 10 million elements and never allocated before their data is read, no
+``bytes(n)``, tuples nested at most 100 levels deep, and at most max(20 million, file size)
+elements with every shared reference counted in full. Structure is read by Python's
+pure-Python unpickler (its memo is a dict, each opcode can be checked), with runs of floats
+unpacked at once; a pickle that :func:`vggsounder_hf.io.fast_floats.scan` proves free of the
+C unpickler's hazards (the released files) is read by the C unpickler with the same globals,
+20 times faster, and any error there sends it through the checked path.
 
 Every other problem (a truncated or malformed pickle, arguments of the wrong type, numbers
 out of range) is a :class:`pickle.UnpicklingError` naming the source.
@@ -59,6 +58,7 @@ from numpy._core import multiarray
 from numpy._core.numeric import _frombuffer
 
 from vggsounder_hf.core._gc import paused_garbage_collection
+from vggsounder_hf.io.fast_floats import load_scanned
 from vggsounder_hf.io.limits import (
     MAX_FILE_BYTES,
     MAX_NESTING,
@@ -237,6 +237,24 @@ def _set_dtype_state(dtype: np.dtype, state: Any) -> None:
     plain_dtype(dtype)
 
 
+def _find_global(allowed: dict[tuple[str, str], Any], module: str, name: str) -> Any:
+    # Python 2 names in protocol 0-2 pickles (``__builtin__.list``); overriding find_class
+    # skips the base class's own translation, so it is repeated here, before the check.
+    module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+    module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    found = allowed.get((module, name))
+    if found is None:
+        raise UnsafePickleError(
+            f"refusing to load '{module}.{name}': prediction pickles may hold only plain "
+            "data (dicts, lists, strings, numbers, numpy arrays)"
+        )
+    return found
+
+
+_SCANNED_GLOBALS = {**_GLOBALS, ("builtins", "tuple"): _checked_call(tuple, _CONTAINERS)}
+"""The globals of a scanned pickle: ``tuple`` unchecked, since the scan bounds nesting."""
+
+
 class _RestrictedUnpickler(pickle._Unpickler):
     """The pure-Python unpickler (its memo is a dict, every opcode is Python code that can be
     checked), with the opcodes below replaced."""
@@ -254,17 +272,7 @@ class _RestrictedUnpickler(pickle._Unpickler):
         self._globals = {**_GLOBALS, ("builtins", "tuple"): self._tuple_call}
 
     def find_class(self, module: str, name: str) -> Any:
-        # Python 2 names in protocol 0-2 pickles (``__builtin__.list``); overriding find_class
-        # skips the base class's own translation, so it is repeated here, before the check.
-        module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
-        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
-        found = self._globals.get((module, name))
-        if found is None:
-            raise UnsafePickleError(
-                f"refusing to load '{module}.{name}': prediction pickles may hold only plain "
-                "data (dicts, lists, strings, numbers, numpy arrays)"
-            )
-        return found
+        return _find_global(self._globals, module, name)
 
     def persistent_load(self, pid: Any) -> Any:
         raise UnsafePickleError(f"persistent ids are not allowed ({short_repr(pid)})")
@@ -403,6 +411,14 @@ def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
         _pickle.UnpicklingError: two.pkl: 17 more byte(s) after the end of the pickle at byte 17...
     """
     data = bytes(data)
+    with paused_garbage_collection():
+        fast = load_scanned(
+            data,
+            functools.partial(_find_global, _SCANNED_GLOBALS),
+            lambda loaded: structure_size(loaded, element_budget(len(data))),
+        )
+    if fast is not None:
+        return fast[0]
     unpickler = _RestrictedUnpickler(data, source)
     try:
         with paused_garbage_collection():

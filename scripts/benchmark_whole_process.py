@@ -1,0 +1,221 @@
+"""Whole-process speed: ``vggsounder-score`` against the authors' reference, as a user runs them.
+
+Each case runs both commands as separate processes, interleaved (ours, reference, ours, ...),
+after one warm-up run each, and prints the median and min-max of wall and CPU time, the
+median of the pairwise ratios (reference / ours) and the peak RSS of each process (from
+``os.wait4``). It also prints what the CLI's label path imports (``python -X importtime``)
+and an in-process breakdown per stage (imports, labels, read, convert, align, score,
+report), so that a regression shows where it happened. It prints figures; it asserts nothing.
+
+Cases:
+    labels   a label-set model (gemini-1.5-pro from ../shared), default clip set
+    pickle   a score model in the authors' pickle format (the synthetic model of
+             tests/synthetic_scores.py), full set, k = 1, 3, 5, 10, AUC, μ
+    parquet  the same scores as the project's Parquet table
+
+The reference runs in its own virtual environment (``vggsounder==1.0``): give its Python with
+``--reference-python`` (or ``VGGSOUNDER_REFERENCE_PYTHON``); without it only ours is timed.
+
+Usage:
+    python scripts/benchmark_whole_process.py --reference-python /path/to/venv-ref/bin/python
+    python scripts/benchmark_whole_process.py --cases labels --runs 7
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import itertools
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+CASES = ("labels", "pickle", "parquet")
+HEAVY_MODULES = ("pandas", "pyarrow", "datasets", "sklearn", "matplotlib", "torch")
+
+REFERENCE_CODE = """
+import sys, tempfile, pathlib
+from vggsounder import VGGSounder
+from vggsounder.benchmark import compute_all_results
+path, clip_set = pathlib.Path(sys.argv[1]), sys.argv[2]
+with tempfile.TemporaryDirectory() as folder:
+    (pathlib.Path(folder) / path.name).symlink_to(path.resolve())
+    labels = VGGSounder(background_music=False if clip_set == "default" else None)
+    compute_all_results(models_path=folder, vggsounder=labels, verbose=False)
+"""
+
+
+def _run(command: list[str]) -> dict[str, float]:
+    """Run one process to the end; its wall and CPU seconds and peak RSS (MB)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"{command[0]} failed ({process.returncode}): {stderr.strip()[-500:]}")
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss": usage.ru_maxrss / 1024,
+    }
+
+
+def _summary(values: list[float]) -> str:
+    return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
+
+
+def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
+    """The synthetic score model written as the authors' pickle and as our Parquet table."""
+    import numpy as np
+    import pandas as pd
+
+    from vggsounder_hf.io.sources import load_release
+
+    spec = importlib.util.spec_from_file_location(
+        "synthetic_scores", REPO / "tests" / "synthetic_scores.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    release = load_release("1.0")
+    mapping = module.make_score_predictions(
+        [clip.video_id for clip in release.clips],
+        [list(clip.labels) for clip in release.clips],
+        len(release.class_names),
+    )
+    pickle_path = folder / "synthetic.pkl"
+    pickle_path.write_bytes(pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL))
+    rows = [(v, m, s) for v, entry in mapping.items() for m, s in entry["logits"].items()]
+    frame = pd.DataFrame(
+        np.array([s for _, _, s in rows]), columns=[f"score_{i}" for i in range(309)]
+    )
+    frame.insert(0, "input_modality", [m for _, m, _ in rows])
+    frame.insert(0, "video_id", [v for v, _, _ in rows])
+    parquet_path = folder / "synthetic.parquet"
+    frame.to_parquet(parquet_path, index=False)
+    return pickle_path, parquet_path
+
+
+def _commands(case: str, inputs: dict[str, Path], reference_python: str | None):
+    ours = [sys.executable, "-m", "vggsounder_hf.cli.score", "--quiet"]
+    if case == "labels":
+        ours += [str(inputs["labels"])]
+        reference_args = [str(inputs["labels"]), "default"]
+    else:
+        ours += [str(inputs[case]), "--clip-set", "full", "--ks", "1,3,5,10"]
+        ours += ["--metrics", "subset_accuracy,f1,hit,auc_roc,auc_pr,mu"]
+        reference_args = [str(inputs["pickle"]), "full"]
+    reference = None
+    if reference_python and case != "parquet":
+        reference = [reference_python, "-c", REFERENCE_CODE, *reference_args]
+    return ours, reference
+
+
+def _time_case(case: str, ours: list[str], reference: list[str] | None, runs: int) -> None:
+    for command in (ours, reference):
+        if command:
+            _run(command)  # warm-up: file caches, compiled bytecode
+    samples: dict[str, list[dict[str, float]]] = {"ours": [], "reference": []}
+    for run in range(runs):
+        print(f"  {case}: run {run + 1}/{runs}", end="\r", file=sys.stderr, flush=True)
+        samples["ours"].append(_run(ours))
+        if reference:
+            samples["reference"].append(_run(reference))
+    print(" " * 40, end="\r", file=sys.stderr)
+    for side, rows in samples.items():
+        if rows:
+            print(
+                f"{case:8s} {side:9s} wall {_summary([r['wall'] for r in rows])}  "
+                f"cpu {_summary([r['cpu'] for r in rows])}  "
+                f"peak RSS {statistics.median(r['rss'] for r in rows):7.1f} MB"
+            )
+    if samples["reference"]:
+        pairs = zip(samples["reference"], samples["ours"], strict=True)
+        ratios = [ref["wall"] / own["wall"] for ref, own in pairs]
+        print(f"{case:8s} speed-up  {statistics.median(ratios):6.1f}x (median of {runs} pairs)")
+
+
+def _import_report(label_file: Path) -> None:
+    """What the CLI's label path imports, and how long imports take in all."""
+    command = [sys.executable, "-X", "importtime", "-m", "vggsounder_hf.cli.score", "--quiet"]
+    result = subprocess.run([*command, str(label_file)], capture_output=True, text=True, check=True)
+    total = 0
+    imported = set()
+    for line in result.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        fields = [field.strip() for field in line.split(":", 1)[1].split("|")]
+        if fields[0].isdigit():
+            total += int(fields[0])
+            imported.add(fields[2].strip().split(".")[0])
+    heavy = [name for name in HEAVY_MODULES if name in imported]
+    print(f"imports   label path: {total / 1e6:.3f} s in all (self times, -X importtime)")
+    print(f"imports   heavy modules on the label path: {', '.join(heavy) or 'none'}")
+
+
+def _stages(prediction_file: str, clip_set: str) -> None:
+    """Run in a child process: time each stage of one scoring run in-process."""
+    marks = [("start", time.perf_counter())]
+    import numpy as np  # noqa: F401
+
+    from vggsounder_hf.cli import score  # noqa: F401
+    from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.core.evaluation import score as score_model
+    from vggsounder_hf.core.ground_truth import GroundTruth
+    from vggsounder_hf.io.readers import read_predictions
+    from vggsounder_hf.io.sources import load_release
+    from vggsounder_hf.reports import render, tables
+
+    marks.append(("imports", time.perf_counter()))
+    release = load_release("1.0")
+    truth = GroundTruth.from_release(release)
+    marks.append(("labels", time.perf_counter()))
+    predictions = read_predictions(prediction_file, release.class_names)
+    marks.append(("read+convert", time.perf_counter()))
+    model = align(truth, predictions, ks=(1, 3, 5, 10))
+    marks.append(("align", time.perf_counter()))
+    results = score_model(model, clip_set)
+    marks.append(("score", time.perf_counter()))
+    table = tables.main_table([tables.ModelResult("model", model.kind, results)])
+    render.render(table, "table")
+    marks.append(("report", time.perf_counter()))
+    parts = [f"{name} {end - begin:.3f}" for (_, begin), (name, end) in itertools.pairwise(marks)]
+    print("stages    " + ", ".join(parts) + f" (s; total {marks[-1][1] - marks[0][1]:.3f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
+    parser.add_argument("--runs", type=int, default=5, help="counted runs per command")
+    parser.add_argument("--reference-python", default=os.environ.get("VGGSOUNDER_REFERENCE_PYTHON"))
+    parser.add_argument("--stages", nargs=2, metavar=("FILE", "CLIP_SET"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stages:
+        _stages(*args.stages)
+        return
+    cases = [case.strip() for case in args.cases.split(",") if case.strip()]
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}")
+    with tempfile.TemporaryDirectory() as folder:
+        inputs = {"labels": SHARED / "model-predictions" / "gemini-1.5-pro.pkl"}
+        if {"pickle", "parquet"} & set(cases):
+            inputs["pickle"], inputs["parquet"] = _synthetic_inputs(Path(folder))
+        for case in cases:
+            ours, reference = _commands(case, inputs, args.reference_python)
+            _time_case(case, ours, reference, args.runs)
+            clip_set = "default" if case == "labels" else "full"
+            subprocess.run(
+                [sys.executable, __file__, "--stages", str(inputs[case]), clip_set], check=True
+            )
+        _import_report(inputs["labels"])
+
+
+if __name__ == "__main__":
+    main()
