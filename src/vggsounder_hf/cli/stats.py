@@ -112,10 +112,14 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
     """A plain-text table, one column per label release.
 
     Example:
-        >>> print(format_table({"1.0": stats_dict}))  # doctest: +SKIP
-        VGGSounder labels             1.0
-        clips                      15,069
-        ...
+        >>> from vggsounder_hf.io.sources import load_release
+        >>> from vggsounder_hf.reports.stats import release_stats
+        >>> stats = {**release_stats(load_release("1.0")).as_dict(), "source": "wheel"}
+        >>> for line in format_table({"1.0": stats}).splitlines()[:3]:
+        ...     print(line)
+        VGGSounder labels               1.0
+        clips                        15,069
+        labels (clip, label pairs)   37,395
     """
 
     def cell(value: Any) -> str:

@@ -67,8 +67,9 @@ def config_statistics(dataset: Any, version: str, top: int = TOP_CLASSES) -> Con
     """Statistics of a ``datasets.Dataset`` with this project's features.
 
     Example:
-        >>> stats = config_statistics(load_vggsounder("1.0"), "1.0")  # doctest: +SKIP
-        >>> stats.clips, stats.clips_without_background_music  # doctest: +SKIP
+        >>> from vggsounder_hf import load_vggsounder
+        >>> stats = config_statistics(load_vggsounder("1.0"), "1.0")
+        >>> stats.clips, stats.clips_without_background_music
         (15069, 12014)
     """
     columns = ["labels", "modalities", *META_LABELS]

@@ -23,10 +23,10 @@ The card is rendered from the one template ``vggsounder_hf/hf/templates/dataset_
 :mod:`vggsounder_hf.hf.card_stats`.
 
 Example:
+    >>> import tempfile, datasets
     >>> from vggsounder_hf.hf.hub_export import export_dataset
-    >>> folder = export_dataset("vggsounder-hub")  # doctest: +SKIP
-    >>> import datasets
-    >>> datasets.load_dataset(str(folder), "0.1.6", split="test").num_rows  # doctest: +SKIP
+    >>> folder = export_dataset(f"{tempfile.mkdtemp()}/vggsounder-hub")
+    >>> datasets.load_dataset(str(folder), "0.1.6", split="test").num_rows
     15339
 """
 
@@ -290,8 +290,10 @@ def export_dataset(
         ValueError: unknown version. FileExistsError: ``output_dir`` holds other files.
 
     Example:
-        >>> export_dataset("out", versions=["1.0"])  # doctest: +SKIP
-        PosixPath('out')
+        >>> import tempfile
+        >>> folder = export_dataset(f"{tempfile.mkdtemp()}/out", versions=["1.0"])
+        >>> sorted(path.name for path in folder.iterdir())
+        ['1.0', 'README.md', 'eval.yaml']
     """
     from datasets import DatasetInfo, SplitDict, SplitInfo
 

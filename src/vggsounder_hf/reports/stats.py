@@ -6,8 +6,8 @@ from it (any ``Dataset`` with this project's features, filtered or not).
 Example:
     >>> from vggsounder_hf.io.sources import load_release
     >>> from vggsounder_hf.reports.stats import release_stats
-    >>> stats = release_stats(load_release("1.0"))  # doctest: +SKIP
-    >>> stats.clips, stats.labels, stats.labels_per_modality["AV"]  # doctest: +SKIP
+    >>> stats = release_stats(load_release("1.0"))
+    >>> stats.clips, stats.labels, stats.labels_per_modality["AV"]
     (15069, 37395, 21914)
 """
 
@@ -56,8 +56,8 @@ def release_stats(source: Any, version: str | None = None) -> ReleaseStats:
     ``version`` defaults to the release's own version (``None`` for a dataset).
 
     Example:
-        >>> ds = load_vggsounder("0.1.6")  # doctest: +SKIP
-        >>> release_stats(ds, "0.1.6").clips  # doctest: +SKIP
+        >>> from vggsounder_hf import load_vggsounder
+        >>> release_stats(load_vggsounder("0.1.6"), "0.1.6").clips
         15339
     """
     if isinstance(source, Release):
