@@ -17,6 +17,12 @@ Example:
 
 Finding, checking and parsing the annotation files lives in :mod:`vggsounder_hf.io.sources` and
 :mod:`vggsounder_hf.io.annotations`; this module only describes the dataset and writes its rows.
+
+The builder has no media option: it prepares and caches the labels alone, keyed by the
+checksums of the annotation files. Media are joined after that, by ``video_id``, with
+``load_vggsounder(version, media=...)`` or :func:`vggsounder_hf.hf.media.join_media`, so a
+changed or growing copy of the clips never re-prepares the labels, and a media dataset's
+bytes are not copied into the labels' cache.
 """
 
 from __future__ import annotations
@@ -187,6 +193,11 @@ class VGGSounderBuilder(datasets.ArrowBasedBuilder):
         hash: str | None = None,
         **kwargs,
     ) -> None:
+        if "media" in kwargs:
+            raise TypeError(
+                "VGGSounderBuilder does not take media=: it prepares the labels only; join media "
+                "with load_vggsounder(version, media=...) or vggsounder_hf.hf.media.join_media()"
+            )
         version = config_name or self.DEFAULT_CONFIG_NAME
         data_path = kwargs.get("data_path") or kwargs.get("data_dir")
         download_dir = (

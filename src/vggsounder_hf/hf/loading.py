@@ -6,6 +6,11 @@ passes ``load_dataset``'s keyword arguments to the step that takes them, as ``lo
 does: ``streaming``, ``num_proc``, ``cache_dir``, ``keep_in_memory``, ``download_mode``,
 ``download_config``, ``verification_mode``, ``storage_options``, ``features`` and ``data_dir``.
 
+With ``media=`` the rows also get the clips' ``audio`` and ``video``, joined by ``video_id``
+from a local folder of VGGSound clips, a ``datasets`` dataset or a Hub id (``None`` where a
+clip has no media; ``drop_missing_media=True`` drops those clips): see
+:mod:`vggsounder_hf.hf.media`.
+
 Example:
     >>> from vggsounder_hf import load_vggsounder
     >>> ds = load_vggsounder()  # the default label release  # doctest: +SKIP
@@ -17,6 +22,9 @@ Example:
     >>> stream = load_vggsounder("1.0", streaming=True)  # an IterableDataset  # doctest: +SKIP
     >>> next(iter(stream))["video_id"]  # doctest: +SKIP
     '---g-f_I2yQ_000001'
+    >>> clips = load_vggsounder("1.0", media="~/vggsound/clips")  # doctest: +SKIP
+    >>> clips[0]["video"]  # doctest: +SKIP
+    {'bytes': None, 'path': '/home/me/vggsound/clips/---g-f_I2yQ_000001.mp4'}
 """
 
 from __future__ import annotations
@@ -26,8 +34,10 @@ from typing import Any
 
 import datasets
 
+from vggsounder_hf.core.errors import OptionError
 from vggsounder_hf.core.schema import DEFAULT_LABEL_RELEASE
 from vggsounder_hf.hf.builder import VGGSounderBuilder
+from vggsounder_hf.hf.media import MediaSource, join_media
 
 __all__ = ["LOAD_KWARGS", "load_vggsounder"]
 
@@ -55,6 +65,9 @@ _NOT_APPLICABLE = {
 }
 
 
+_MEDIA_KWARGS = ("media", "drop_missing_media", "media_split")
+
+
 def _route(load_kwargs: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Split keyword arguments by the step that takes them; refuse any other name."""
     steps: dict[str, dict[str, Any]] = {"builder": {}, "prepare": {}, "dataset": {}}
@@ -62,7 +75,9 @@ def _route(load_kwargs: dict[str, Any]) -> dict[str, dict[str, Any]]:
         if name in _NOT_APPLICABLE:
             raise TypeError(f"load_vggsounder() does not take {name}=: {_NOT_APPLICABLE[name]}")
         if name not in LOAD_KWARGS:
-            accepted = ", ".join(["cache_dir", "data_path", "split", "streaming", *LOAD_KWARGS])
+            accepted = ", ".join(
+                ["cache_dir", "data_path", "split", "streaming", *_MEDIA_KWARGS, *LOAD_KWARGS]
+            )
             raise TypeError(
                 f"load_vggsounder() got an unexpected keyword argument {name!r}; it takes "
                 f"{accepted}"
@@ -81,6 +96,9 @@ def load_vggsounder(
     data_path: str | os.PathLike[str] | None = None,
     split: str | None = "test",
     streaming: bool = False,
+    media: MediaSource | None = None,
+    drop_missing_media: bool = False,
+    media_split: str = "test",
     **load_kwargs: Any,
 ) -> (
     datasets.Dataset
@@ -100,6 +118,14 @@ def load_vggsounder(
         streaming: return an ``IterableDataset`` (``IterableDatasetDict`` for
             ``split=None``) that reads the annotation files as it iterates; nothing is
             prepared or cached.
+        media: the clips' media, joined by ``video_id`` (see :mod:`vggsounder_hf.hf.media`):
+            a folder of clips, a ``datasets`` dataset, a folder holding one, or a Hub id
+            such as ``"11hu83/vggsound"``. Rows get ``audio`` and ``video`` columns (undecoded
+            ``datasets.Audio``/``Video``; ``None`` where missing); the clips with and without
+            media per clip set are logged and stored in ``info.description``
+            (:func:`~vggsounder_hf.hf.media.media_report`).
+        drop_missing_media: drop the clips with neither audio nor video (needs ``media``).
+        media_split: the split of a media dataset that has several.
         **load_kwargs: further ``datasets.load_dataset`` arguments (:data:`LOAD_KWARGS`):
             ``num_proc``, ``keep_in_memory``, ``download_mode``, ``download_config``,
             ``verification_mode``, ``storage_options``, ``features``, ``data_dir``.
@@ -107,6 +133,7 @@ def load_vggsounder(
     Raises:
         ValueError: unknown version. FileNotFoundError: missing user file.
         TypeError: a keyword argument that ``load_vggsounder`` does not take (named).
+        vggsounder_hf.io.media_files.MediaError: media that cannot be joined (named).
         vggsounder_hf.io.sources.ChecksumError: the authors' files differ from the pins.
         vggsounder_hf.io.annotations.AnnotationError: a malformed annotation file.
 
@@ -116,6 +143,8 @@ def load_vggsounder(
         TypeError: load_vggsounder() does not take revision=: the labels are the authors' pinned files, not a Hub repository
     """  # noqa: E501
     steps = _route(load_kwargs)
+    if media is None and drop_missing_media:
+        raise OptionError("load_vggsounder(drop_missing_media=True) needs media=")
     if data_path is not None:
         steps["builder"]["data_path"] = str(data_path)
     builder = VGGSounderBuilder(
@@ -124,6 +153,12 @@ def load_vggsounder(
         **steps["builder"],
     )
     if streaming:
-        return builder.as_streaming_dataset(split=split)
-    builder.download_and_prepare(**steps["prepare"])
-    return builder.as_dataset(split=split, **steps["dataset"])
+        dataset = builder.as_streaming_dataset(split=split)
+    else:
+        builder.download_and_prepare(**steps["prepare"])
+        dataset = builder.as_dataset(split=split, **steps["dataset"])
+    if media is None:
+        return dataset
+    return join_media(
+        dataset, media, drop_missing_media=drop_missing_media, media_split=media_split
+    )

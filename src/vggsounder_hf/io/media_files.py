@@ -29,19 +29,25 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
+from vggsounder_hf.core.clip_sets import CLIP_SETS, WITH_MEDIA, clip_set_mask
 from vggsounder_hf.core.errors import VGGSounderInputError
 
 __all__ = [
     "AUDIO_EXTENSIONS",
     "MEDIA_KINDS",
+    "REPORT_CLIP_SETS",
     "VIDEO_EXTENSIONS",
     "MediaError",
     "MediaIndex",
+    "MediaReport",
     "clip_id_candidates",
     "match_clip_id",
     "scan_media_folder",
@@ -52,6 +58,9 @@ AUDIO_EXTENSIONS: tuple[str, ...] = (".wav", ".flac", ".mp3", ".ogg", ".m4a", ".
 MEDIA_KINDS: tuple[str, ...] = ("audio", "video")
 """The media columns a clip can have, in column order."""
 _START_DIGITS = 6
+REPORT_CLIP_SETS: tuple[str, ...] = tuple(name for name in CLIP_SETS if name != WITH_MEDIA)
+"""The clip sets a :class:`MediaReport` counts."""
+_REPORT_TAG = "vggsounder-media-report: "
 
 
 class MediaError(VGGSounderInputError):
@@ -198,3 +207,87 @@ def scan_media_folder(
     if audio_from_video:
         found["audio"] = {**found["video"], **found["audio"]}
     return MediaIndex(str(root), found["audio"], found["video"], tuple(sorted(unmatched)))
+
+
+@dataclass(frozen=True)
+class MediaReport:
+    """How many clips have media, per clip set.
+
+    Attributes:
+        source: Where the media came from.
+        clip_sets: ``{clip set: (clips with media, clips without)}`` for
+            :data:`REPORT_CLIP_SETS`.
+        with_audio, with_video: Clips with audio, with video.
+        unmatched: Media files or rows whose clip is not in the labels.
+
+    Example:
+        >>> meta = {"background_music": np.array([False, True]),
+        ...         "static_image": np.zeros(2, bool), "voice_over": np.zeros(2, bool)}
+        >>> has = {"audio": np.array([True, False]), "video": np.array([False, False])}
+        >>> report = MediaReport.count("clips/", meta, has)
+        >>> report.clip_sets["full"], report.clip_sets["default"], report.with_audio
+        ((1, 1), (1, 0), 1)
+        >>> described = report.describe(report.describe("VGGSounder labels."))
+        >>> described.count("Media from"), MediaReport.from_description(described) == report
+        (1, True)
+        >>> [line[:28] for line in described.splitlines()[:4]]
+        ['VGGSounder labels.', '', 'Media from clips/: 1 of 2 cl', 'clip set             with me']
+    """
+
+    source: str
+    clip_sets: dict[str, tuple[int, int]]
+    with_audio: int
+    with_video: int
+    unmatched: int = 0
+
+    @classmethod
+    def count(
+        cls,
+        source: str,
+        meta: Mapping[str, np.ndarray],
+        has: Mapping[str, np.ndarray],
+        unmatched: int = 0,
+    ) -> MediaReport:
+        """Count from per-clip meta flags and ``{"audio": flags, "video": flags}``."""
+        any_media = has["audio"] | has["video"]
+        counts = {}
+        for name in REPORT_CLIP_SETS:
+            mask = clip_set_mask(name, meta, len(any_media))
+            counts[name] = (int((mask & any_media).sum()), int((mask & ~any_media).sum()))
+        audio, video = int(has["audio"].sum()), int(has["video"].sum())
+        return cls(source, counts, audio, video, unmatched)
+
+    def format(self) -> str:
+        """The report as a short text table."""
+        with_media, without = self.clip_sets["full"]
+        lines = [
+            f"Media from {self.source}: {with_media} of {with_media + without} clips have media "
+            f"({self.with_audio} with audio, {self.with_video} with video); "
+            f"{self.unmatched} media file(s) or row(s) match no clip.",
+            f"{'clip set':<20} {'with media':>10} {'without':>8}",
+        ]
+        lines += [f"{name:<20} {n:>10} {lack:>8}" for name, (n, lack) in self.clip_sets.items()]
+        return "\n".join(lines)
+
+    def describe(self, description: str | None) -> str:
+        """``description`` with this report appended (the text, then one JSON line that
+        :meth:`from_description` reads back); an earlier report is replaced."""
+        lines = (description or "").splitlines()
+        if any(line.startswith(_REPORT_TAG) for line in lines):  # cut the earlier report
+            end = max(i for i, line in enumerate(lines) if line.startswith(_REPORT_TAG))
+            start = max(i for i, line in enumerate(lines[:end]) if line.startswith("Media from "))
+            lines = lines[:start] + lines[end + 1 :]
+        while lines and not lines[-1].strip():
+            lines.pop()
+        text = "\n".join([*lines, "", self.format(), _REPORT_TAG + json.dumps(asdict(self))])
+        return text.strip("\n") + "\n"
+
+    @classmethod
+    def from_description(cls, description: str | None) -> MediaReport | None:
+        """The report :meth:`describe` stored in a description, or ``None``."""
+        for line in (description or "").splitlines():
+            if line.startswith(_REPORT_TAG):
+                stored = json.loads(line[len(_REPORT_TAG) :])
+                stored["clip_sets"] = {k: tuple(v) for k, v in stored["clip_sets"].items()}
+                return cls(**stored)
+        return None

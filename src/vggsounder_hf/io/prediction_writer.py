@@ -23,12 +23,11 @@ everything is written to a temporary file next to it, then moved in place with
 ``os.replace``. After an exception in the ``with`` block, or :meth:`~PredictionWriter.abort`,
 no file is written (an existing one is left as it was).
 
-Checks, each a :class:`PredictionWriterError` naming the file, the clip and the input: a clip
-given twice (ids compared without a trailing ``.mp4``, as the readers do), an add without any
-input, label sets that are not lists of class names or indices (booleans and floats are not
-indices), an empty class name, more labels than :data:`~vggsounder_hf.io.limits.MAX_LABELS_PER_CLIP`,
-and scores that are not one finite real number per class. In a Parquet table the label column
-holds class names: class indices are written as their names.
+Refused as the readers refuse them, each a :class:`PredictionWriterError` naming the file, clip
+and input: a clip given twice (ids compared without a trailing ``.mp4``), no input, label sets
+that are not lists of class names or indices (not booleans or floats), an empty class name,
+too many labels, and scores that are not one finite real number per class. A Parquet table's
+label column holds names: class indices are written as their names.
 
 Example:
     >>> import pathlib, tempfile
@@ -146,7 +145,8 @@ class PredictionWriter:
         real number per class. A clip is added once, with all of its inputs.
         """
         self._check_open()
-        self._queue(video_id, {"a": a, "v": v, "av": av})
+        self._clip_key(video_id)
+        self._append(video_id, self._checked_inputs(video_id, {"a": a, "v": v, "av": av}))
 
     def add_batch(
         self, video_ids: Sequence[str], *, a: Any = None, v: Any = None, av: Any = None
@@ -155,7 +155,8 @@ class PredictionWriter:
         scores, a ``(clips, classes)`` array); the clips are checked before any is added."""
         self._check_open()
         video_ids = list(video_ids)
-        given = {name: value for name, value in (("a", a), ("v", v), ("av", av)) if value is not None}
+        inputs = {"a": a, "v": v, "av": av}
+        given = {name: value for name, value in inputs.items() if value is not None}
         if not given:
             raise PredictionWriterError(f"{self.path}: add_batch() got no input (a=, v=, av=)")
         for name, values in given.items():
@@ -169,11 +170,10 @@ class PredictionWriter:
             seen: set[str] = set()
             repeated = next(key for key in batch_ids if key in seen or seen.add(key))
             raise PredictionWriterError(duplicate_clip_message(str(self.path), repeated))
-        rows = [
-            (video_id, {name: values[row] for name, values in given.items()})
+        checked = [
+            (video_id, self._checked_inputs(video_id, {k: v[row] for k, v in given.items()}))
             for row, video_id in enumerate(video_ids)
         ]
-        checked = [(video_id, self._checked_inputs(video_id, inputs)) for video_id, inputs in rows]
         for video_id, inputs in checked:
             self._append(video_id, inputs)
 
@@ -233,10 +233,6 @@ class PredictionWriter:
             raise PredictionWriterError(duplicate_clip_message(str(self.path), key))
         return key
 
-    def _queue(self, video_id: str, inputs: dict[str, Any]) -> None:
-        self._clip_key(video_id)
-        self._append(video_id, self._checked_inputs(video_id, inputs))
-
     def _checked_inputs(self, video_id: str, inputs: dict[str, Any]) -> dict[str, Any]:
         given = {name: value for name, value in inputs.items() if value is not None}
         if not given:
@@ -276,9 +272,10 @@ class PredictionWriter:
 
     def _checked_scores(self, scores: Any, where: str) -> np.ndarray:
         if isinstance(scores, list | tuple):
-            odd = [value for value in scores if not is_score_type(type(value))]
+            odd = {kind for kind in set(map(type, scores)) if not is_score_type(kind)}
             if odd:
-                raise PredictionWriterError(not_a_score_message(where, odd[0]))
+                first = next(value for value in scores if type(value) in odd)
+                raise PredictionWriterError(not_a_score_message(where, first))
             try:
                 scores = np.asarray(scores, dtype=np.float64)
             except OverflowError:
@@ -416,6 +413,7 @@ class _JsonlSink:
             for video_id, inputs in chunk
         ]
         self._file.write("\n".join(lines) + "\n")
+        self._file.flush()  # the chunk is on disk: a crash loses at most the pending one
 
     def close(self) -> None:
         self._file.close()
