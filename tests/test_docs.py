@@ -47,7 +47,6 @@ DOCUMENTED = (
 XFAIL = {
     # Being rewritten by others (issue 16): remove an entry once its file passes.
     "docs/trainer.md": "docs/trainer.md is being rewritten to run (issue 16)",
-    "docs/evaluate.md": "docs/evaluate.md is being written to run (issue 16)",
     "src/vggsounder_hf/hf/metric/vggsounder/README.md": "the metric card is being rewritten",
 }
 """Files whose examples may fail for now, in one place."""
