@@ -230,7 +230,7 @@ def test_compare_vggsound_draws_figure_4_and_prints_its_numbers(tmp_path, capsys
     assert radar.read_bytes().startswith(PNG_SIGNATURE)
     main_rows = {row["name"]: row["values"] for row in json.loads(output.read_text())["rows"]}
     lines = out.splitlines()
-    assert lines[0].startswith("VGGSounder vs VGGSound (Figure 4); labels 0.1.6")
+    assert lines[0].startswith("VGGSounder vs VGGSound (Figure 4); protocol paper; labels 0.1.6")
     ola = next(line for line in lines if line.startswith("ola ")).split()
     # VGGSounder hit a, v, av from the main table; VGGSound accuracy measured on the shared copy
     assert ola[1:4] == [f"{100 * main_rows['ola'][f'hit/{c}']:.2f}" for c in ("a", "v", "av")]
