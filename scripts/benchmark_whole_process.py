@@ -13,12 +13,22 @@ Cases:
              tests/synthetic_scores.py), full set, k = 1, 3, 5, 10, AUC, μ
     parquet  the same scores as the project's Parquet table
 
+The pickle case runs ours with ``--threads 1`` and ``--threads 2`` (the numbers are
+identical; only the time may differ). ``--scales 1,4,16`` adds a table of the cost of
+aligning and scoring a score model on the test set repeated 1, 4 and 16 times (time and peak
+memory per clip, each size in a fresh process).
+
+Child processes write and reuse compiled bytecode in a temporary folder
+(``PYTHONPYCACHEPREFIX``) even when ``PYTHONDONTWRITEBYTECODE`` is set, as an installed wheel
+has it: compiling the project's sources otherwise adds about 0.1 s to every run.
+
 The reference runs in its own virtual environment (``vggsounder==1.0``): give its Python with
 ``--reference-python`` (or ``VGGSOUNDER_REFERENCE_PYTHON``); without it only ours is timed.
 
 Usage:
     python scripts/benchmark_whole_process.py --reference-python /path/to/venv-ref/bin/python
     python scripts/benchmark_whole_process.py --cases labels --runs 7
+    python scripts/benchmark_whole_process.py --cases pickle --scales 1,4,16
 """
 
 from __future__ import annotations
@@ -40,6 +50,12 @@ SHARED = REPO.parent / "shared" / "data"
 CASES = ("labels", "pickle", "parquet")
 HEAVY_MODULES = ("pandas", "pyarrow", "datasets", "sklearn", "matplotlib", "torch")
 
+_CHILD_ENV = {
+    **{name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "vggsounder-hf-benchmark-pycache"),
+}
+"""Children compile once and reuse the bytecode, outside the repository."""
+
 REFERENCE_CODE = """
 import sys, tempfile, pathlib
 from vggsounder import VGGSounder
@@ -55,7 +71,9 @@ with tempfile.TemporaryDirectory() as folder:
 def _run(command: list[str]) -> dict[str, float]:
     """Run one process to the end; its wall and CPU seconds and peak RSS (MB)."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_CHILD_ENV
+    )
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
@@ -91,7 +109,7 @@ def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
         [list(clip.labels) for clip in release.clips],
         len(release.class_names),
     )
-    pickle_path = folder / "synthetic.pkl"
+    pickle_path, parquet_path = _input_paths(folder)
     pickle_path.write_bytes(pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL))
     rows = [(v, m, s) for v, entry in mapping.items() for m, s in entry["logits"].items()]
     frame = pd.DataFrame(
@@ -99,54 +117,112 @@ def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
     )
     frame.insert(0, "input_modality", [m for _, m, _ in rows])
     frame.insert(0, "video_id", [v for v, _, _ in rows])
-    parquet_path = folder / "synthetic.parquet"
     frame.to_parquet(parquet_path, index=False)
     return pickle_path, parquet_path
 
 
-def _commands(case: str, inputs: dict[str, Path], reference_python: str | None):
+def _input_paths(folder: Path) -> tuple[Path, Path]:
+    return folder / "synthetic.pkl", folder / "synthetic.parquet"
+
+
+def _commands(
+    case: str, inputs: dict[str, Path], reference_python: str | None
+) -> dict[str, list[str]]:
+    """The commands of one case by side: ours (at 1 and 2 threads for the pickle) and the
+    reference."""
     ours = [sys.executable, "-m", "vggsounder_hf.cli.score", "--quiet"]
     if case == "labels":
-        ours += [str(inputs["labels"])]
+        commands = {"ours": [*ours, str(inputs["labels"])]}
         reference_args = [str(inputs["labels"]), "default"]
     else:
         ours += [str(inputs[case]), "--clip-set", "full", "--ks", "1,3,5,10"]
         ours += ["--metrics", "subset_accuracy,f1,hit,auc_roc,auc_pr,mu"]
+        threads = (1, 2) if case == "pickle" else (1,)
+        commands = {f"ours {n}t": [*ours, "--threads", str(n)] for n in threads}
         reference_args = [str(inputs["pickle"]), "full"]
-    reference = None
     if reference_python and case != "parquet":
-        reference = [reference_python, "-c", REFERENCE_CODE, *reference_args]
-    return ours, reference
+        commands["reference"] = [reference_python, "-c", REFERENCE_CODE, *reference_args]
+    return commands
 
 
-def _time_case(case: str, ours: list[str], reference: list[str] | None, runs: int) -> None:
-    for command in (ours, reference):
-        if command:
-            _run(command)  # warm-up: file caches, compiled bytecode
-    samples: dict[str, list[dict[str, float]]] = {"ours": [], "reference": []}
+def _time_case(case: str, commands: dict[str, list[str]], runs: int) -> None:
+    """Warm up, then run every command ``runs`` times, interleaved; print the figures."""
+    for command in commands.values():
+        _run(command)  # warm-up: file caches, compiled bytecode
+    samples: dict[str, list[dict[str, float]]] = {side: [] for side in commands}
     for run in range(runs):
         print(f"  {case}: run {run + 1}/{runs}", end="\r", file=sys.stderr, flush=True)
-        samples["ours"].append(_run(ours))
-        if reference:
-            samples["reference"].append(_run(reference))
+        for side, command in commands.items():
+            samples[side].append(_run(command))
     print(" " * 40, end="\r", file=sys.stderr)
     for side, rows in samples.items():
-        if rows:
+        print(
+            f"{case:8s} {side:9s} wall {_summary([r['wall'] for r in rows])}  "
+            f"cpu {_summary([r['cpu'] for r in rows])}  "
+            f"peak RSS {statistics.median(r['rss'] for r in rows):7.1f} MB"
+        )
+    for side in samples:
+        if side != "reference" and "reference" in samples:
+            pairs = zip(samples["reference"], samples[side], strict=True)
+            ratios = [ref["wall"] / own["wall"] for ref, own in pairs]
             print(
-                f"{case:8s} {side:9s} wall {_summary([r['wall'] for r in rows])}  "
-                f"cpu {_summary([r['cpu'] for r in rows])}  "
-                f"peak RSS {statistics.median(r['rss'] for r in rows):7.1f} MB"
+                f"{case:8s} speed-up  {statistics.median(ratios):6.1f}x {side} "
+                f"(median of {runs} pairs)"
             )
-    if samples["reference"]:
-        pairs = zip(samples["reference"], samples["ours"], strict=True)
-        ratios = [ref["wall"] / own["wall"] for ref, own in pairs]
-        print(f"{case:8s} speed-up  {statistics.median(ratios):6.1f}x (median of {runs} pairs)")
+
+
+def _scale(repeats: int) -> None:
+    """Run in a child process: align and score a score model on the test set repeated
+    ``repeats`` times (clip ids renamed per copy); time and peak memory per clip."""
+    import resource
+
+    import numpy as np
+
+    from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.core.evaluation import score
+    from vggsounder_hf.core.ground_truth import GroundTruth
+    from vggsounder_hf.core.predictions import ModelPredictions
+    from vggsounder_hf.io.sources import load_release
+
+    truth = GroundTruth.from_release(load_release("1.0"))
+    ids = np.array(
+        [f"r{copy}{video_id}" for copy in range(repeats) for video_id in truth.video_ids]
+    )
+    big = GroundTruth(
+        video_ids=ids,
+        modality_codes=np.tile(truth.modality_codes, (repeats, 1)),
+        meta={name: np.tile(flags, repeats) for name, flags in truth.meta.items()},
+        class_names=truth.class_names,
+    )
+    generator = np.random.default_rng(0)
+    scores = {
+        modality: (ids.tolist(), generator.random((len(ids), truth.num_classes)))
+        for modality in ("a", "v", "av")
+    }
+    predictions = ModelPredictions.from_scores(scores, truth.class_names)
+    del scores
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    model = align(big, predictions, ks=(1, 3, 5, 10))
+    score(model, "full", threads=1)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    clips = len(ids)
+    input_mb = 3 * clips * truth.num_classes * 8 / 1024**2
+    print(
+        f"scale  {repeats:3d}x {clips:7d} clips  align+score {seconds:7.2f} s "
+        f"({seconds / clips * 1e6:6.1f} µs/clip)  peak RSS {peak:8.1f} MB "
+        f"({peak / clips * 1024:5.1f} KB/clip; scores {input_mb:.0f} MB, "
+        f"+{max(peak - before, 0) / clips * 1024:5.1f} KB/clip while scoring)"
+    )
 
 
 def _import_report(label_file: Path) -> None:
     """What the CLI's label path imports, and how long imports take in all."""
     command = [sys.executable, "-X", "importtime", "-m", "vggsounder_hf.cli.score", "--quiet"]
-    result = subprocess.run([*command, str(label_file)], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [*command, str(label_file)], capture_output=True, text=True, check=True, env=_CHILD_ENV
+    )
     total = 0
     imported = set()
     for line in result.stderr.splitlines():
@@ -196,25 +272,44 @@ def main() -> None:
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
     parser.add_argument("--runs", type=int, default=5, help="counted runs per command")
     parser.add_argument("--reference-python", default=os.environ.get("VGGSOUNDER_REFERENCE_PYTHON"))
+    parser.add_argument(
+        "--scales", default="", help="test-set repeats for the scaling table, e.g. 1,4,16"
+    )
     parser.add_argument("--stages", nargs=2, metavar=("FILE", "CLIP_SET"), help=argparse.SUPPRESS)
+    parser.add_argument("--scale", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--make-inputs", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stages:
         _stages(*args.stages)
+        return
+    if args.scale:
+        _scale(args.scale)
+        return
+    if args.make_inputs:
+        _synthetic_inputs(Path(args.make_inputs))
         return
     cases = [case.strip() for case in args.cases.split(",") if case.strip()]
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}")
     with tempfile.TemporaryDirectory() as folder:
         inputs = {"labels": SHARED / "model-predictions" / "gemini-1.5-pro.pkl"}
         if {"pickle", "parquet"} & set(cases):
-            inputs["pickle"], inputs["parquet"] = _synthetic_inputs(Path(folder))
+            # In a child: a forked child's peak RSS counts the parent's memory at the fork.
+            command = [sys.executable, __file__, "--make-inputs", folder]
+            subprocess.run(command, check=True, env=_CHILD_ENV)
+            inputs["pickle"], inputs["parquet"] = _input_paths(Path(folder))
         for case in cases:
-            ours, reference = _commands(case, inputs, args.reference_python)
-            _time_case(case, ours, reference, args.runs)
+            _time_case(case, _commands(case, inputs, args.reference_python), args.runs)
             clip_set = "default" if case == "labels" else "full"
-            subprocess.run(
-                [sys.executable, __file__, "--stages", str(inputs[case]), clip_set], check=True
-            )
+            command = [sys.executable, __file__, "--stages", str(inputs[case]), clip_set]
+            subprocess.run(command, check=True, env=_CHILD_ENV)
         _import_report(inputs["labels"])
+    for repeats in _split_ints(args.scales):
+        command = [sys.executable, __file__, "--scale", str(repeats)]
+        subprocess.run(command, check=True, env=_CHILD_ENV)
+
+
+def _split_ints(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
 
 
 if __name__ == "__main__":

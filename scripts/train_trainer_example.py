@@ -13,10 +13,18 @@ them. It trains for a few steps on CPU (well under a minute on two cores) and pr
 The clips are split at random (``--seed``) into training and evaluation clips; evaluation
 uses the project's default clip set (clips without background music).
 
+Distributed: under ``torchrun --nproc_per_node 2`` (CPU: the gloo backend) every process
+trains on its share of each batch (DDP) and evaluates its share of the evaluation rows;
+``Trainer`` gathers the logits in row order, so the metrics equal one process's on the same
+model. Then only rank 0 prints and writes files, and the untrained model is not evaluated:
+``trainer.evaluate()`` before ``train()`` would prepare the model for evaluation and keep
+``train()`` from wrapping it in ``DistributedDataParallel``.
+
 Usage:
     python scripts/train_trainer_example.py [--steps 200] [--max-clips 3000] [--seed 0]
         [--input-modality all|a|v|av] [--batch-eval-metrics] [--output-dir DIR]
-        [--cache-dir DIR] [--metrics-json FILE]
+        [--cache-dir DIR] [--metrics-json FILE] [--save-model FILE]
+    torchrun --nproc_per_node 2 scripts/train_trainer_example.py [same options]
 """
 
 from __future__ import annotations
@@ -101,6 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cache-dir", help="datasets cache folder (default: the HF cache)")
     parser.add_argument("--version", default="1.0", help="label release (default 1.0)")
     parser.add_argument("--metrics-json", help="also write both evaluations to this JSON file")
+    parser.add_argument("--save-model", help="also save the trained weights (a state dict) here")
     args = parser.parse_args(argv)
     if args.steps < 1:
         parser.error("--steps must be at least 1")
@@ -181,6 +190,8 @@ def build(args: argparse.Namespace, output_dir: str) -> tuple[Trainer, Any]:
         dataloader_num_workers=0,
         disable_tqdm=True,
         batch_eval_metrics=args.batch_eval_metrics,
+        # With one input, the other encoder gets no gradient: DDP must be told.
+        ddp_find_unused_parameters=args.input_modality in ("a", "v"),
     )
     trainer = Trainer(
         model=model,
@@ -193,9 +204,14 @@ def build(args: argparse.Namespace, output_dir: str) -> tuple[Trainer, Any]:
     return trainer, eval_split
 
 
-def print_table(names: list[str], before: dict[str, float], after: dict[str, float]) -> None:
+def print_table(names: list[str], before: dict | None, after: dict[str, float]) -> None:
     """One line per metric: name (as trainer.evaluate() returns it), untrained, trained."""
     width = max(len(name) for name in names)
+    if before is None:  # distributed: no evaluation before training
+        print(f"{'metric':<{width}}  {'trained':>10}")
+        for name in names:
+            print(f"{name:<{width}}  {after[name]:>10.4f}")
+        return
     print(f"{'metric':<{width}}  {'untrained':>10}  {'trained':>10}")
     for name in names:
         print(f"{name:<{width}}  {before[name]:>10.4f}  {after[name]:>10.4f}")
@@ -212,18 +228,30 @@ def write_json(path: str, content: dict) -> None:
     os.replace(temporary, target)
 
 
-def run(args: argparse.Namespace, output_dir: str) -> dict[str, dict[str, float]]:
+def distributed() -> bool:
+    """Whether this process is one of several (``torchrun``, ``accelerate launch``)."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def run(args: argparse.Namespace, output_dir: str) -> dict[str, dict[str, float] | None]:
     started = time.perf_counter()
     trainer, eval_split = build(args, output_dir)
-    before = trainer.evaluate()
+    # Evaluating before train() would keep DDP from wrapping the model (see the docstring).
+    before = None if distributed() else trainer.evaluate()
     train_output = trainer.train()
     after = trainer.evaluate()
     seconds = time.perf_counter() - started
+    if not trainer.is_world_process_zero():
+        return {"untrained": before, "trained": after}
+    if args.save_model:
+        Path(args.save_model).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(trainer.model.state_dict(), args.save_model)
     compute_metrics = trainer.compute_metrics
+    processes = f" in {trainer.args.world_size} processes" if distributed() else ""
     print(
-        f"{args.steps} steps on {len(trainer.train_dataset)} training clips; evaluation "
-        f"clips: {len(eval_split)}, of which {compute_metrics.num_scored} in clip set "
-        f"'default' (no background music) are scored; train loss "
+        f"{args.steps} steps on {len(trainer.train_dataset)} training clips{processes}; "
+        f"evaluation clips: {len(eval_split)}, of which {compute_metrics.num_scored} in clip "
+        f"set 'default' (no background music) are scored; train loss "
         f"{train_output.training_loss:.4f}; {seconds:.1f} s"
     )
     names = ["eval_loss", *(f"eval_{name}" for name in compute_metrics.metric_names)]
@@ -234,13 +262,14 @@ def run(args: argparse.Namespace, output_dir: str) -> dict[str, dict[str, float]
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     transformers_logging.set_verbosity_error()
-    torch.set_num_threads(min(2, os.cpu_count() or 1))
+    processes = int(os.environ.get("WORLD_SIZE", "1"))
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1) // processes))
     if args.output_dir:
         results = run(args, args.output_dir)
     else:
         with tempfile.TemporaryDirectory(prefix="vggsounder-trainer-") as output_dir:
             results = run(args, output_dir)
-    if args.metrics_json:
+    if args.metrics_json and int(os.environ.get("RANK", "0")) == 0:
         write_json(args.metrics_json, results)
     return 0
 

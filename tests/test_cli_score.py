@@ -616,7 +616,13 @@ def test_each_model_is_aligned_once_for_every_report(
         tmp_path / "confused.csv",
     )
     assert code == 0, err
-    options = {"ks": (1, 3), "tie_break": "reference", "mu_ground_truth": "all_labels"}
+    options = {
+        "ks": (1, 3),
+        "tie_break": "reference",
+        "mu_ground_truth": "all_labels",
+        "threshold": None,
+        "sigmoid": False,
+    }
     assert calls == [options] * 2
     names = [line.split("  ")[0] for line in out.splitlines()[4:]]
     assert names == ["random-scores (k=1)", "random-scores (k=3)", "ola"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import pickle
+import random
 import struct
 
 import numpy as np
@@ -141,3 +142,126 @@ def test_the_released_label_pickles_take_the_fast_path(shared_data) -> None:
     path = shared_data / "model-predictions" / "gemini-1.5-pro.pkl"
     data = path.read_bytes()
     _assert_fast_and_same(data)
+
+
+# ------------------------------------------------- the level-wise walk of io/limits (issue 13)
+
+
+def _random_tree(generator: random.Random, depth: int) -> object:
+    """A tree of every container kind the walk knows, with scalars and numpy arrays."""
+    import numpy as np
+
+    if depth == 0 or generator.random() < 0.2:
+        return generator.choice(
+            ["dog", 3, 2.5, None, True, b"x", np.float32(1), np.zeros(generator.randrange(4))]
+        )
+    children = [_random_tree(generator, depth - 1) for _ in range(generator.randrange(5))]
+    kind = generator.choice(["list", "tuple", "dict", "tuple-keys", "set", "frozenset", "array"])
+    if kind == "dict":
+        return {f"k{i}": child for i, child in enumerate(children)}
+    if kind == "tuple-keys":
+        return {(i, "x"): child for i, child in enumerate(children)}
+    if kind in ("set", "frozenset"):
+        scalars = {f"s{i}" for i in range(len(children))}
+        return set(scalars) if kind == "set" else frozenset(scalars)
+    if kind == "array":
+        array = np.empty(len(children), dtype=object)
+        for index, child in enumerate(children):
+            array[index] = child
+        return array
+    return children if kind == "list" else tuple(children)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_the_level_walk_counts_trees_as_the_depth_first_walk(seed):
+    from vggsounder_hf.io import limits
+
+    tree = {"clip": _random_tree(random.Random(seed), 6)}
+    expected = limits._shared_size(tree, 10**9, limits.MAX_NESTING)
+    # None: a container reached twice (the empty tuple is one object), left to the other walk
+    assert limits._tree_size(tree, 10**9, limits.MAX_NESTING) in (None, expected)
+    assert limits._tree_size([tree], 10**9, limits.MAX_NESTING) in (None, expected + 1)
+    assert limits.structure_size(tree, 10**9) == expected
+
+
+def test_the_level_walk_hands_shared_containers_and_cycles_on():
+    from vggsounder_hf.io import limits
+
+    shared = ["dog"] * 10
+    assert limits._tree_size({"a": shared, "b": [shared]}, 10**6, 100) is None
+    assert limits._tree_size([shared, shared], 10**6, 100) is None
+    assert limits.structure_size({"a": shared, "b": [shared]}, 10**6) == 26
+    cycle: list = []
+    cycle.append(cycle)
+    with pytest.raises(limits.LimitError, match="contains itself"):
+        limits.structure_size(cycle, 10**6)
+
+
+@pytest.mark.parametrize("depth", [99, 100, 101, 150])
+def test_the_level_walk_refuses_deep_nesting_as_before(depth):
+    from vggsounder_hf.io import limits
+
+    nested: list = []
+    for _ in range(depth):
+        nested = [nested]
+    walks = [limits._tree_size, limits._shared_size]
+    outcomes = []
+    for walk in walks:
+        try:
+            outcomes.append(walk(nested, 10**6, limits.MAX_NESTING))
+        except limits.LimitError as error:
+            outcomes.append(str(error))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["dog", "cat"],
+        ["dog", 3],
+        ["dog", True],
+        ["dog", 1.5],
+        ["dog", 10**30],
+        ["x"] * 10_001,
+        ("dog",),
+        None,
+        "dog",
+        {"dog"},
+    ],
+)
+@pytest.mark.parametrize("kind", [None, "labels", "scores"])
+def test_check_values_fast_path_decides_as_the_per_clip_loop(values, kind, monkeypatch):
+    from vggsounder_hf.io import limits
+
+    section = "logits" if kind == "scores" else "predictions"
+    mapping = {f"c_{i:06d}": {section: {"a": ["dog"], "v": ["cat"]}} for i in range(50)}
+    mapping["z_000001"] = {section: {"a": ["dog"], "v": values}}
+
+    def outcome():
+        try:
+            limits.check_values(mapping, 309, "m.pkl", kind)
+        except limits.PredictionError as error:
+            return str(error)
+        return None
+
+    fast = outcome()
+    monkeypatch.setattr(limits, "_plain_lists", lambda *args: False)
+    assert fast == outcome()
+
+
+@pytest.mark.parametrize("shift", range(-8, 0))  # -9 ends it between two floats: valid
+def test_a_frame_that_ends_inside_a_run_of_floats_is_refused(shift):
+    data = bytearray(pickle.dumps({"clip_000001": [0.5, 1.5] * 5_000}, protocol=4))
+    assert data[2] == pickle.FRAME[0] and fast_floats.scan(bytes(data))
+    length = int.from_bytes(data[3:11], "little")
+    data[3:11] = (length + shift).to_bytes(8, "little")  # the frame now ends inside a float
+    assert not fast_floats.scan(bytes(data))
+
+
+@pytest.mark.parametrize("count", [1, 2, 1023, 1024, 1025, 3000])
+def test_runs_of_floats_of_any_length_are_skipped_whole(count):
+    values = [0.25 * index for index in range(count)] + [7, "x"]
+    data = pickle.dumps({"clip_000001": values, "pad": ["y"] * 3_000}, protocol=5)
+    assert fast_floats.scan(data)
+    assert safe_loads(data)["clip_000001"] == values
+    assert not fast_floats.scan(data[:-1])

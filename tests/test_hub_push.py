@@ -190,8 +190,15 @@ def test_bad_space_ids_are_refused(toy_metric, tmp_path, repo_id):
         metric_module_files(tmp_path / "space", repo_id, toy_metric)
 
 
-def test_default_metric_dir_is_the_checkout_metrics_folder():
-    assert hub_push.default_metric_dir() == REPO_ROOT / "metrics" / "vggsounder"
+def test_default_metric_dir_is_the_packaged_metric_folder():
+    # Issue 14: the packaged folder (was the checkout's metrics/vggsounder, absent in a wheel),
+    # to which the checkout's files link.
+    import vggsounder_hf
+
+    folder = hub_push.default_metric_dir()
+    assert folder == Path(vggsounder_hf.METRIC_PATH)
+    checkout = REPO_ROOT / "metrics" / "vggsounder" / "vggsounder.py"
+    assert (folder / "vggsounder.py").resolve() == checkout.resolve()
 
 
 def test_the_projects_metric_module_loads_from_its_space_layout(

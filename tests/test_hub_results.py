@@ -145,7 +145,9 @@ def test_every_metric_value_becomes_one_entry_and_counts_are_left_out(label_resu
     assert len(entries) == len(metric_values(label_results)) == 5 * 7 + 3
     assert all(isinstance(entry, EvalResult) for entry in entries)
     assert {e.task_type for e in entries} == {"video-classification"}
-    assert {(e.dataset_type, e.dataset_name) for e in entries} == {("vggsounder", "VGGSounder")}
+    assert {(e.dataset_type, e.dataset_name) for e in entries} == {
+        ("vggsounder-hf/vggsounder", "VGGSounder")
+    }
     assert {(e.dataset_config, e.dataset_split) for e in entries} == {("1.0", "test")}
     assert {e.metric_config for e in entries} == {"labels"}
     assert all(e.metric_args["clip_set"] == "default" for e in entries)
@@ -294,6 +296,32 @@ def test_card_parses_back_with_huggingface_hub_to_the_same_results(request, fixt
     assert (name, from_index) == ("my-model", entries)
 
     assert card_results(text) == metric_values(results)
+
+
+def test_the_dataset_id_is_the_hub_id_and_joins_the_cards_datasets_list(label_results):
+    from vggsounder_hf.hf.hub_export import DEFAULT_REPO_ID
+    from vggsounder_hf.hf.model_index import DATASET_TYPE
+
+    assert DATASET_TYPE is DEFAULT_REPO_ID
+    entries = results_to_eval_results(label_results, label_version="1.0")
+    existing = "---\ndatasets:\n- esc50\n- vggsounder-hf/vggsounder\n---\n\n# Mine\n"
+    card = merge_model_card(existing, entries, "mine")
+    assert ModelCard(str(card)).data.datasets == ["esc50", "vggsounder-hf/vggsounder"]
+    assert merge_model_card(None, entries, "mine").data.datasets == ["vggsounder-hf/vggsounder"]
+    mine = results_to_eval_results(label_results, label_version="1.0", dataset_type="me/vgg")
+    assert merge_model_card(existing, mine, "mine").data.datasets[-1] == "me/vgg"
+    local = results_to_eval_results(label_results, label_version="1.0", dataset_type="local")
+    assert merge_model_card(None, local, "mine").data.datasets is None  # not a Hub id
+
+
+def test_entries_of_the_earlier_dataset_id_are_read_and_replaced(label_results):
+    # Cards written before the id was a Hub id say `type: vggsounder` (OTHER_CARD does).
+    assert card_results(OTHER_CARD) == {"av/f1": 0.123}
+    assert card_results(OTHER_CARD, clip_set="full") == {"av/f1": 0.456}
+    new = results_to_eval_results(label_results, label_version="1.0")
+    merged = merge_model_card(OTHER_CARD, new, None).data.eval_results
+    assert {e.dataset_type for e in merged} == {"esc50", "vggsounder", "vggsounder-hf/vggsounder"}
+    assert [e.dataset_type for e in merged if e.metric_name == "F1 (av) [full]"] == ["vggsounder"]
 
 
 def test_merging_keeps_other_datasets_and_clip_sets_and_replaces_the_same_entry(label_results):

@@ -57,8 +57,14 @@ def test_loads_offline_with_both_configs(monkeypatch):
     _offline(monkeypatch)
     labels = evaluate.load(METRIC_PATH)
     scores = evaluate.load(METRIC_PATH, "scores")
-    assert labels.features["predictions"]["a"].feature.dtype == "string"
-    assert scores.features["predictions"]["a"].feature.dtype == "float64"
+    # Issue 14: one compact Arrow cell per add_batch call (was one row per clip with nested
+    # lists of names or float64 scores); what the module accepts is in its inputs_description.
+    for metric in (labels, scores):
+        assert {name: feature.dtype for name, feature in metric.features.items()} == {
+            "predictions": "large_binary",
+            "references": "large_binary",
+        }
+    assert "(N, 309) numpy array or torch tensor" in scores.inputs_description
     assert "VGGSounder" in labels.description
 
 
@@ -254,10 +260,16 @@ def test_duplicate_clip_ids_are_refused():
         evaluate.load(METRIC_PATH).compute(predictions=rows, references=_references())
 
 
-def test_empty_input_and_length_mismatch_are_clear_errors():
+def test_empty_input_is_a_clear_error_and_fewer_predictions_are_clips_without_one():
     metric = evaluate.load(METRIC_PATH)
-    with pytest.raises(ValueError, match="one prediction row"):
-        metric.compute(predictions=[{"video_id": "clip-a_000001"}], references=_references())
+    # Issue 14: fewer predictions than references are clips without a prediction, as the
+    # command line treats them (this used to be refused as a length mismatch).
+    fewer = metric.compute(
+        predictions=[{"video_id": "clip-b_000002", "v": [3]}],
+        references=_references(),
+        clip_set="full",
+    )
+    assert (fewer["v/num_clips"], fewer["v/num_missing"], fewer["v/hit"]) == (2, 1, 0.5)
     with pytest.raises(ValueError, match="every input modality is empty"):
         metric.compute(
             predictions=[{"video_id": "clip-a_000001"}, {"video_id": "clip-b_000002"}],

@@ -19,8 +19,8 @@ runpy.run_module("vggsounder_hf.cli.score", run_name="__main__")
 """
 
 
-def _imported(argv: list[str]) -> list[str]:
-    code = _WRAPPER.format(heavy=HEAVY, argv=argv)
+def _imported(argv: list[str], modules: tuple[str, ...] = HEAVY) -> list[str]:
+    code = _WRAPPER.format(heavy=modules, argv=argv)
     completed = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
     )
@@ -37,3 +37,9 @@ def test_the_class_prior_baseline_imports_no_heavy_library() -> None:
 def test_scoring_a_label_pickle_imports_no_heavy_library(shared_data) -> None:
     path = shared_data / "model-predictions" / "gemini-1.5-pro.pkl"
     assert _imported(["--quiet", str(path)]) == []
+
+
+def test_a_label_pickle_starts_no_thread_pool(shared_data) -> None:
+    """Threads pay only for score models; a label-set run does not even import them."""
+    path = shared_data / "model-predictions" / "gemini-1.5-pro.pkl"
+    assert _imported(["--quiet", str(path)], ("concurrent.futures",)) == []

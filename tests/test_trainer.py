@@ -433,6 +433,70 @@ def test_a_plain_call_while_batches_are_pending_is_refused():
     assert compute_metrics((random_logits(80), None)) == compute_metrics((random_logits(80), None))
 
 
+# --- thresholds, bootstrap, protocol (the options of evaluate_predictions) ---------------
+
+
+def test_threshold_with_sigmoid_gives_label_set_keys_and_the_core_numbers():
+    split = synthetic_split()
+    logits = random_logits(len(split), inputs=3)
+    compute_metrics = make_compute_metrics(split, "all", threshold=0.5, sigmoid=True)
+    results = compute_metrics((logits, None))
+    by_input = {m: logits[:, i] for i, m in enumerate(INPUTS)}
+    expected = core_results(split, by_input, threshold=0.5, sigmoid=True)
+    assert results == {name: expected[name] for name in compute_metrics.metric_names}
+    assert {"av/hit", "av/f1", "av/auc_roc", "mu/a"} <= set(results)
+    assert not any("@" in name for name in results)
+    # sigmoid(x) > 0.5 is x > 0: the same sets as threshold=0 on the logits
+    on_logits = make_compute_metrics(split, "all", threshold=0.0)((logits, None))
+    assert on_logits == results
+
+
+def test_bootstrap_and_protocol_options_give_the_core_numbers_and_interval_keys():
+    split = synthetic_split()
+    logits = random_logits(len(split))
+    options = {"bootstrap": 30, "confidence": 0.9, "seed": 4, "ranking_resamples": 6}
+    options["protocol"] = "paper"
+    compute_metrics = make_compute_metrics(split, "av", ks=(1, 3), **options)
+    results = compute_metrics((logits, None))
+    expected = core_results(split, {"av": logits}, ks=(1, 3), **options)
+    assert results == {name: expected[name] for name in compute_metrics.metric_names}
+    assert compute_metrics.metric_names[:3] == ("av/hit@1", "av/hit@1/ci_low", "av/hit@1/ci_high")
+    assert {"av/auc_roc/ci_low", "av/f1@3/ci_high"} <= set(results)
+    thresholded = make_compute_metrics(
+        split, "all", threshold=0.2, bootstrap=10, mu_ground_truth="av_labels"
+    )
+    stacked = random_logits(len(split), inputs=3)
+    got = thresholded((stacked, None))
+    by_input = {m: stacked[:, i] for i, m in enumerate(INPUTS)}
+    core = core_results(split, by_input, threshold=0.2, bootstrap=10, mu_ground_truth="av_labels")
+    assert got == {name: core[name] for name in thresholded.metric_names}
+    assert "mu/a/ci_low" in got and "av/hit/ci_high" in got
+    assert "av/auc_roc/ci_low" not in got  # no ranking intervals for thresholded scores
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"threshold": 0.5, "ks": (1,)}, "ks= and threshold= are alternatives"),
+        ({"sigmoid": True}, "sigmoid=True applies the logistic before threshold"),
+        ({"threshold": 2.0, "sigmoid": True}, "between 0 and 1"),
+        ({"threshold": "0.5"}, "threshold must be a real number"),
+        ({"bootstrap": -1}, "bootstrap"),
+        ({"bootstrap": 5, "confidence": 1.5}, "confidence"),
+        ({"protocol": "papers"}, "unknown protocol"),
+        ({"mu_ground_truth": "av"}, "mu_ground_truth must be one of"),
+    ],
+)
+def test_bad_scoring_options_are_refused_at_construction(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        make_compute_metrics(synthetic_split(), "av", **kwargs)
+
+
+def test_an_unknown_keyword_is_a_type_error():
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        make_compute_metrics(synthetic_split(), "av", thresold=0.5)
+
+
 # --- bad input ----------------------------------------------------------------------------
 
 

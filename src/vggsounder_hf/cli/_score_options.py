@@ -25,6 +25,8 @@ __all__ = [
     "LabelsAction",
     "ScoreError",
     "add_paper_options",
+    "add_threshold_options",
+    "alignment_options",
     "check_ks",
     "check_options",
     "check_protocol",
@@ -46,6 +48,7 @@ def check_options(args: argparse.Namespace) -> tuple[int, ...]:
     if args.k is not None and args.ks is not None:
         raise ScoreError("use either --k or --ks, not both")
     ks = tuple(dict.fromkeys(args.ks)) if args.ks else (args.k or 1,)
+    _check_threshold(args)
     if args.dry_run and not args.push_results:
         raise ScoreError("--dry-run only applies to --push-results")
     if args.push_results and len(args.predictions) != 1:
@@ -66,6 +69,49 @@ def check_options(args: argparse.Namespace) -> tuple[int, ...]:
     _check_paths(args)
     check_protocol(args, ks)
     return ks
+
+
+def add_threshold_options(parser: argparse.ArgumentParser) -> None:
+    """``--threshold`` and ``--sigmoid``: score models read as label sets."""
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        metavar="T",
+        help="score models: predict every class scored above T instead of the top-k (their "
+        "label-set metrics then have no @k); label-set files are scored as they are",
+    )
+    parser.add_argument(
+        "--sigmoid",
+        action="store_true",
+        help="with --threshold: compare sigmoid(score) with T (logits as probabilities, as "
+        "torchmetrics does)",
+    )
+
+
+def alignment_options(args: argparse.Namespace, ks: tuple[int, ...]) -> dict[str, Any]:
+    """The arguments of ``align`` for every model of the run."""
+    return {
+        "ks": ks,
+        "tie_break": args.tie_break,
+        "mu_ground_truth": protocol(args.protocol).mu_ground_truth,
+        "threshold": getattr(args, "threshold", None),
+        "sigmoid": getattr(args, "sigmoid", False),
+    }
+
+
+def _check_threshold(args: argparse.Namespace) -> None:
+    """``--threshold`` (with ``--sigmoid``) instead of ``--k``/``--ks`` for score models."""
+    from vggsounder_hf.core.ranking import checked_threshold
+
+    threshold, sigmoid = getattr(args, "threshold", None), getattr(args, "sigmoid", False)
+    if threshold is not None and (args.k is not None or args.ks is not None):
+        raise ScoreError("--threshold and --k/--ks are alternatives for score models; pick one")
+    if sigmoid and threshold is None:
+        raise ScoreError("--sigmoid applies the logistic before --threshold; add --threshold")
+    try:
+        checked_threshold(threshold, sigmoid)
+    except ValueError as error:
+        raise ScoreError(f"--threshold: {error}") from None
 
 
 def add_paper_options(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +186,7 @@ def _check_with_published(args: argparse.Namespace, ks: tuple[int, ...]) -> None
         (args.label_version != published.label_release, f"--labels {args.label_version}"),
         (args.clip_set != DEFAULT_CLIP_SET, f"--clip-set {args.clip_set}"),
         (ks != (1,), "--k/--ks other than 1 (the paper reports top-1)"),
+        (getattr(args, "threshold", None) is not None, "--threshold (the paper reports top-1)"),
         (args.report != "main", f"--report {args.report} (both tables are printed)"),
         (bool(args.metrics or args.columns), "--metrics/--columns (the paper's layout is fixed)"),
         (args.format == "csv", "--format csv (use markdown, latex, table or json)"),
@@ -215,13 +262,15 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def evaluation_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Extra arguments of ``evaluate_predictions``: the bootstrap, only when asked for, and a
-    protocol other than the default."""
+    """Extra arguments of ``evaluate_predictions``: the bootstrap, only when asked for, a
+    protocol other than the default, and ``threads`` when given."""
     options: dict[str, Any] = {}
     if getattr(args, "protocol", DEFAULT_PROTOCOL) != DEFAULT_PROTOCOL:
         options["protocol"] = args.protocol
     if args.bootstrap:
         options.update(bootstrap=args.bootstrap, confidence=args.confidence, seed=args.seed)
+    if getattr(args, "threads", None) is not None:
+        options["threads"] = args.threads
     return options
 
 

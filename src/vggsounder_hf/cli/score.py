@@ -48,6 +48,8 @@ from vggsounder_hf.cli._score_options import (
     LabelsAction,
     ScoreError,
     add_paper_options,
+    add_threshold_options,
+    alignment_options,
     check_ks,
     check_options,
     evaluation_options,
@@ -62,6 +64,7 @@ from vggsounder_hf.cli._score_outputs import (
 )
 from vggsounder_hf.cli._score_paper import add_paper_outputs, core_outputs
 from vggsounder_hf.core.clip_sets import CLIP_SETS, resolve_clip_set
+from vggsounder_hf.core.parallel import MAX_DEFAULT_THREADS, default_threads
 from vggsounder_hf.core.schema import (
     DEFAULT_CLIP_SET,
     DEFAULT_LABEL_RELEASE,
@@ -203,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="top-k among tied scores: 'reference' (numpy argsort, as the authors; may "
         "differ across CPUs) or 'lowest_index' (deterministic)",
     )
+    add_threshold_options(parser)
     parser.add_argument(
         "--metrics",
         action="append",
@@ -264,6 +268,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="random seed of the bootstrap (default: 0)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="score the columns of score models on N threads; the numbers do not depend on it "
+        f"(default: the machine's cores, at most {MAX_DEFAULT_THREADS}: here "
+        f"{default_threads()})",
     )
     parser.add_argument(
         "--input-format", choices=INPUT_FORMATS, help="format of the prediction files"
@@ -362,15 +374,10 @@ def _align(
 ) -> list[Model]:
     """Each model aligned once, for every report of the run."""
     from vggsounder_hf.core.alignment import align
-    from vggsounder_hf.core.schema import protocol
 
-    mu = protocol(args.protocol).mu_ground_truth
+    options = alignment_options(args, ks)  # top-k or threshold, ties, the protocol's μ
     return [
-        Model(
-            name,
-            path,
-            align(truth, predictions, ks=ks, tie_break=args.tie_break, mu_ground_truth=mu),
-        )
+        Model(name, path, align(truth, predictions, **options))
         for name, predictions, path in progress(loaded, desc="aligning", unit="model")
     ]
 
@@ -390,6 +397,8 @@ def _metadata(
         "annotations_sha256": release.files.annotations_sha256,
         "vggsounder_hf_version": __version__,
     }
+    if args.threshold is not None:
+        metadata.update(threshold=args.threshold, sigmoid=args.sigmoid)
     if args.bootstrap:
         metadata["bootstrap"] = {
             "resamples": args.bootstrap,

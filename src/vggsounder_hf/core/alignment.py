@@ -11,6 +11,14 @@ Matching follows the reference: a clip of the ground truth with no prediction is
 prediction for label sets (a miss) and is left out for scores; predictions for clips outside
 the ground truth are ignored (and counted in :attr:`AlignedModel.num_unknown_clips`).
 
+Score predictions become label sets by top-k (the default: the ``k`` best classes of each
+clip, at every ``k`` of ``ks``) or, with ``threshold=``, by a threshold: every class whose
+score (or ``sigmoid(score)`` with ``sigmoid=True``) is strictly above it. A thresholded score
+model is scored as a label-set model (:attr:`AlignedModel.kind` is ``"labels"``: its result
+keys have no ``@k``) that keeps its scores for the ranking metrics (AUC-ROC, AUC-PR, mAP,
+d′), and keeps the score models' rules for clips without scores: they are left out of the
+columns and of μ.
+
 Example:
     >>> from vggsounder_hf.core.ground_truth import GroundTruth
     >>> truth = GroundTruth.from_rows(
@@ -151,10 +159,18 @@ class AlignedModel:
     tie_break: TieBreak
     num_unknown_clips: int
     mu_ground_truth: str = "all_labels"
+    threshold: float | None = None
+    sigmoid: bool = False
 
     @property
     def kind(self) -> str:
-        return self.predictions.kind
+        """The kind that is scored: ``"labels"`` for label sets and thresholded scores."""
+        return "labels" if self.threshold is not None else self.predictions.kind
+
+    @property
+    def has_scores(self) -> bool:
+        """Whether the predictions are scores (thresholded or not)."""
+        return self.predictions.kind == "scores"
 
     @property
     def source(self) -> str:
@@ -188,13 +204,18 @@ class AlignedModel:
         has_prediction = given.has_prediction
         num_missing = int((in_column & ~has_prediction).sum())
         if self.kind == "labels":
-            clip_indices = np.flatnonzero(in_column)
+            clip_indices = np.flatnonzero(
+                in_column & has_prediction if self.has_scores else in_column
+            )
             return ColumnView(
                 spec,
                 clip_indices,
                 num_missing,
                 self.truth.labels(spec.name)[clip_indices],
                 y_pred=given.predicted[clip_indices],
+                class_scores=(
+                    given.class_major[:, given.rows[clip_indices]] if self.has_scores else None
+                ),
             )
         clip_indices = np.flatnonzero(in_column & has_prediction)
         prediction_rows = given.rows[clip_indices]
@@ -215,7 +236,7 @@ class AlignedModel:
         mask = self.mask(clips) & True  # a copy
         if _mu_subset(ground_truth or self.mu_ground_truth) == "av":
             mask &= self.truth.labels("av").any(axis=1)
-        if self.kind == "scores":
+        if self.has_scores:
             for given in self.inputs.values():
                 mask &= given.has_prediction
         return np.flatnonzero(mask)
@@ -246,6 +267,8 @@ def align(
     ks: Iterable[int] = DEFAULT_KS,
     tie_break: TieBreak = "reference",
     mu_ground_truth: str = "all_labels",
+    threshold: float | None = None,
+    sigmoid: bool = False,
 ) -> AlignedModel:
     """Match a model's predictions to the ground truth once (and rank its scores once).
 
@@ -259,12 +282,22 @@ def align(
         mu_ground_truth: What μ counts as a hit (see
             :data:`vggsounder_hf.core.schema.MU_GROUND_TRUTHS`): ``"all_labels"`` (the
             authors' code) or ``"av_labels"`` (the paper's Table 2).
+        threshold: Score models only, instead of top-k: the predicted classes of a clip are
+            those whose score is strictly above ``threshold`` (``ks`` is then not used). The
+            model is then scored as label sets, plus the ranking metrics of its scores (see
+            the module docstring). Ignored for label-set predictions, like ``ks``.
+        sigmoid: With ``threshold``: apply the logistic function to the scores first (for
+            logits; as torchmetrics), so that ``threshold=0.5`` means probability > 0.5.
 
     Raises:
-        ValueError: Bad ``ks`` or ``tie_break``, or class lists that differ.
+        ValueError: Bad ``ks``, ``tie_break``, ``threshold`` or ``sigmoid``, or class lists
+            that differ.
     """
     ks = checked_ks(ks, truth.num_classes if predictions.kind == "scores" else None)
     tie_break = checked_tie_break(tie_break)
+    threshold = ranking_core.checked_threshold(threshold, sigmoid)
+    if predictions.kind != "scores":
+        threshold, sigmoid = None, False
     _mu_subset(mu_ground_truth)
     if tuple(predictions.class_names) != tuple(truth.class_names):
         raise ValueError("predictions and ground truth use different class lists")
@@ -277,6 +310,13 @@ def align(
         rows, _ = rows_by_ids[id(given.video_ids)]
         if predictions.kind == "labels":
             inputs[modality] = AlignedInput(rows, predicted=_predicted_rows(given.matrix, rows))
+        elif threshold is not None:
+            predicted = ranking_core.threshold_mask(given.matrix, threshold, sigmoid)
+            inputs[modality] = AlignedInput(
+                rows,
+                predicted=_predicted_rows(predicted, rows),
+                class_major=np.ascontiguousarray(given.matrix.T),
+            )
         else:
             inputs[modality] = AlignedInput(
                 rows,
@@ -284,7 +324,17 @@ def align(
                 class_major=np.ascontiguousarray(given.matrix.T),
             )
     unknown = _unknown_clips(predictions, truth, rows_by_ids)
-    return AlignedModel(truth, predictions, inputs, ks, tie_break, unknown, mu_ground_truth)
+    return AlignedModel(
+        truth,
+        predictions,
+        inputs,
+        ks,
+        tie_break,
+        unknown,
+        mu_ground_truth,
+        threshold,
+        bool(sigmoid),
+    )
 
 
 def _mu_subset(ground_truth: str) -> str:

@@ -19,6 +19,8 @@ with columns ``a``, ``v``, ``av``, ``a_only``, ``v_only``:
   ``jaccard``, ``hit``;
 * scores: each of those as ``<metric>@<k>`` for every ``k``, plus ``auc_roc``, ``auc_pr``,
   ``map`` (the same number as ``auc_pr``) and ``d_prime``;
+* scores with ``threshold=t``: the label-set keys (no ``@k``: the predicted set is every
+  class scored above ``t``), plus the same four ranking keys from the raw scores;
 * ``num_clips`` (clips scored in the column) and ``num_missing`` (clips of the column
   without a prediction);
 * modality confusion ``mu/a``, ``mu/v``, ``mu/a_and_v`` and ``mu/num_clips`` when the
@@ -45,6 +47,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -60,7 +63,9 @@ from vggsounder_hf.core.alignment import (
 )
 from vggsounder_hf.core.bootstrap import bootstrap_intervals, check_bootstrap_options
 from vggsounder_hf.core.clip_sets import ClipSet
+from vggsounder_hf.core.coerce import as_ground_truth, as_predictions
 from vggsounder_hf.core.ground_truth import GroundTruth, check_overlap
+from vggsounder_hf.core.parallel import checked_threads, default_threads, run_in_order
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -102,6 +107,9 @@ def evaluate_predictions(
     ranking_resamples: int | None = None,
     protocol: str = DEFAULT_PROTOCOL,
     mu_ground_truth: str | None = None,
+    threshold: float | None = None,
+    sigmoid: bool = False,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Every VGGSounder metric of one model.
 
@@ -124,28 +132,31 @@ def evaluate_predictions(
             average precision and AUC-ROC) keyed by class name.
         bootstrap: Resamples for confidence intervals; ``0`` (the default) computes none.
         confidence: Coverage of the intervals, strictly between 0 and 1.
-        seed: Seed of the resamples: the same seed gives the same intervals (``None``:
-            fresh entropy).
+        seed: Seed of the resamples (``None``: fresh entropy): one seed, one set of intervals.
         ranking_resamples: Resamples (the first of the same draws) for the ranking metrics
             of score models; ``None``: ``min(bootstrap, 200)``, as they cost far more.
         protocol: ``"reference"`` (the authors' code) or ``"paper"`` (the printed tables):
-            sets the default of ``mu_ground_truth`` (see
-            :data:`vggsounder_hf.core.schema.PROTOCOLS`).
+            the default of ``mu_ground_truth`` (:data:`~vggsounder_hf.core.schema.PROTOCOLS`).
         mu_ground_truth: ``"all_labels"``: μ over every clip, a hit is any of its labels
             (the authors' code); ``"av_labels"``: μ over the clips with an AV label, a hit
             is one of its AV labels (the paper's Table 2). ``None``: the protocol's.
+        threshold, sigmoid: Score models: every class scored (``sigmoid=True``: whose
+            sigmoid is) above ``threshold`` instead of top-k; keys without ``@k`` (``align``).
+        threads: Threads for a score model's columns (``None``: the cores, at most 4).
 
     Returns:
         A flat ``dict`` of results (see the module docstring for the names), plus
         ``"per_class"`` when asked (``None`` for a class whose AUC is undefined).
 
     Raises:
-        ValueError: Unknown column, bad ``ks``, ``tie_break`` or bootstrap option, or class
-            lists that differ.
+        ValueError: Unknown column, a bad option (``ks``, ``threshold``...), other classes.
     """
+    truth = as_ground_truth(truth)
+    predictions = as_predictions(predictions, truth.class_names)
     columns = checked_columns(columns)
     check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
-    model = _aligned(truth, predictions, ks, tie_break, protocol, mu_ground_truth)
+    alignment = {"ks": ks, "tie_break": tie_break, "threshold": threshold, "sigmoid": sigmoid}
+    model = _aligned(truth, predictions, protocol, mu_ground_truth, **alignment)
     if not isinstance(predictions, AlignedModel):
         check_overlap(truth, predictions, clip_set)  # warns when no prediction matches
     return score(
@@ -158,16 +169,20 @@ def evaluate_predictions(
         confidence=confidence,
         seed=seed,
         ranking_resamples=ranking_resamples,
+        threads=threads,
     )
 
 
 def _aligned(
     truth: GroundTruth,
     predictions: ModelPredictions | AlignedModel,
-    ks: Sequence[int],
-    tie_break: TieBreak,
     protocol: str,
     mu_ground_truth: str | None,
+    *,
+    ks: Sequence[int],
+    tie_break: TieBreak,
+    threshold: float | None = None,
+    sigmoid: bool = False,
 ) -> AlignedModel:
     """The model aligned to ``truth`` with the protocol's μ (or the given aligned model,
     checked to fit)."""
@@ -175,6 +190,14 @@ def _aligned(
     if isinstance(predictions, AlignedModel):
         if predictions.truth is not truth:
             raise ValueError("the aligned model was aligned to another ground truth")
+        if threshold is not None and (predictions.threshold, predictions.sigmoid) != (
+            threshold,
+            sigmoid,
+        ):
+            raise ValueError(
+                f"the aligned model was aligned with threshold={predictions.threshold!r}, "
+                f"sigmoid={predictions.sigmoid}: pass threshold to align()"
+            )
         asked = mu_ground_truth is not None or protocol != DEFAULT_PROTOCOL
         if asked and predictions.mu_ground_truth != mu:
             raise ValueError(
@@ -182,7 +205,15 @@ def _aligned(
                 " pass mu_ground_truth to align()"
             )
         return predictions
-    return align(truth, predictions, ks=ks, tie_break=tie_break, mu_ground_truth=mu)
+    return align(
+        truth,
+        predictions,
+        ks=ks,
+        tie_break=tie_break,
+        mu_ground_truth=mu,
+        threshold=threshold,
+        sigmoid=sigmoid,
+    )
 
 
 def score(
@@ -196,6 +227,7 @@ def score(
     confidence: float = 0.95,
     seed: int | None = 0,
     ranking_resamples: int | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Every metric of an aligned model on one set of clips (a clip set or a boolean mask
     over the model's ground truth); see :func:`evaluate_predictions` for the arguments."""
@@ -203,18 +235,27 @@ def score(
     resamples, confidence, seed, ranking_resamples = check_bootstrap_options(
         bootstrap, confidence, seed, ranking_resamples
     )
+    threads = default_threads() if threads is None else checked_threads(threads)
     mask = model.mask(clips)
+    names = [name for name in columns if column(name).input in model.inputs]
+    confusion = modality_confusion and model.has_all_inputs
+
+    def one_column(name: str) -> tuple[str, dict[str, Any], dict[str, Any] | None]:
+        view = model.column_view(name, mask)
+        classes = _per_class(model, view) if per_class else None
+        return view.spec.key, column_scores(model, view), classes
+
+    tasks: list[Any] = [functools.partial(one_column, name) for name in names]
+    if confusion:
+        tasks.append(lambda: ("mu", confusion_scores(model, model.confusion_clips(mask)), None))
+    # Label-set columns take a few ms each: threads would not pay for themselves there.
+    outcomes = run_in_order(tasks, threads if model.kind == "scores" else 1)
     results: dict[str, Any] = {}
     per_class_results: dict[str, Any] = {}
-    for name in columns:
-        if column(name).input not in model.inputs:
-            continue
-        view = model.column_view(name, mask)
-        results.update(column_scores(model, view))
-        if per_class:
-            per_class_results[view.spec.key] = _per_class(model, view)
-    if modality_confusion and model.has_all_inputs:
-        results.update(confusion_scores(model, model.confusion_clips(mask)))
+    for key, scored, classes in outcomes:  # columns in order, then μ: as on one thread
+        results.update(scored)
+        if classes is not None:
+            per_class_results[key] = classes
     results["num_unknown_labels"] = model.num_unknown_labels
     results["num_unknown_clips"] = model.num_unknown_clips
     if resamples:
@@ -247,13 +288,22 @@ def column_scores(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
         counts = functional.label_set_counts(view.y_true, view.y_pred)
         for metric, value in functional.scores_from_counts(counts).items():
             results[ResultKey(name, metric).format()] = value
-        return results
-    for k, counts in functional.top_k_counts(view.y_true, view.ranking, model.ks).items():
-        for metric, value in functional.scores_from_counts(counts).items():
-            results[ResultKey(name, metric, k).format()] = value
+        if view.class_scores is None:
+            return results
+    else:
+        results.update(_top_k_scores(model, view))
     auc, average_precision = _ranking_per_class(view)
     for metric, value in functional.ranking_scores(auc, average_precision).items():
         results[ResultKey(name, metric).format()] = value
+    return results
+
+
+def _top_k_scores(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
+    name = view.spec.name
+    results: dict[str, Any] = {}
+    for k, counts in functional.top_k_counts(view.y_true, view.ranking, model.ks).items():
+        for metric, value in functional.scores_from_counts(counts).items():
+            results[ResultKey(name, metric, k).format()] = value
     return results
 
 
@@ -293,7 +343,13 @@ def clip_set_difference(
         >>> delta["av/f1"]
         1.0
     """
-    alignment = {key: options.pop(key) for key in ("ks", "tie_break") if key in options}
+    truth = as_ground_truth(truth)
+    predictions = as_predictions(predictions, truth.class_names)
+    alignment = {
+        key: options.pop(key)
+        for key in ("ks", "tie_break", "threshold", "sigmoid")
+        if key in options
+    }
     model = (
         predictions
         if isinstance(predictions, AlignedModel)
@@ -357,10 +413,12 @@ def _ranking_per_class(view: ColumnView) -> tuple[np.ndarray, np.ndarray]:
 
 def _per_class(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
     names = model.truth.class_names
-    if model.kind == "labels":
-        return {"f1": _per_class_f1(view.y_true, view.y_pred, names)}
     result: dict[str, Any] = {}
-    for k in model.ks:
+    if model.kind == "labels":
+        result["f1"] = _per_class_f1(view.y_true, view.y_pred, names)
+        if view.class_scores is None:
+            return result
+    for k in model.ks if model.kind == "scores" else ():
         y_pred = functional.ranking_to_mask(view.ranking[:, :k], model.truth.num_classes)
         result[f"f1@{k}"] = _per_class_f1(view.y_true, y_pred, names)
     auc, average_precision = _ranking_per_class(view)

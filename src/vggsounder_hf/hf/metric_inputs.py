@@ -1,16 +1,16 @@
-"""The row format of the ``evaluate`` metric, and its conversion to the metric core.
+"""The row format of the ``evaluate`` metric: checks of prediction and reference rows.
 
-The ``evaluate`` module (``metrics/vggsounder``) stores one row per clip: a *prediction*
-``{"video_id", "a", "v", "av"}`` and a *reference*, which is a row of the ``vggsounder``
-dataset. This module fixes those schemas (:func:`metric_features`), checks user rows and
-brings them to the stored form before ``evaluate`` encodes them (:func:`normalise_predictions`,
-:func:`normalise_references`), and scores the stored rows with the one core function,
-:func:`vggsounder_hf.core.evaluation.evaluate_predictions` (:func:`compute_from_rows`).
+One of the input forms of the ``evaluate`` module (``vggsounder_hf.METRIC_PATH``) is one row
+per clip: a *prediction* ``{"video_id", "a", "v", "av"}`` and a *reference*, which is a row of
+the ``vggsounder`` dataset. This module checks such rows and brings them to a normal form
+(:func:`normalise_predictions`, :func:`normalise_references`; the array forms and the
+module's compact storage are :mod:`vggsounder_hf.hf.metric_arrays`), and scores rows with the
+one core function, :func:`vggsounder_hf.core.evaluation.evaluate_predictions`
+(:func:`compute_from_rows`).
 
-References are parsed once, when they are added: they are stored as the dataset stores
-them (class indices, modality codes into ``("A", "V", "AV")``, boolean meta flags), and
-:func:`compute_from_rows` builds the :class:`~vggsounder_hf.core.ground_truth.GroundTruth`
-straight from those integers. The same parse checks the evaluation rows of the Trainer hook.
+References are parsed once, when they are added: class indices, modality codes into
+``("A", "V", "AV")``, boolean meta flags. The same parse checks the evaluation rows of the
+Trainer hook.
 
 Predictions per input modality:
 
@@ -47,6 +47,7 @@ from itertools import chain
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from vggsounder_hf.core.errors import (
     GroundTruthError,
@@ -62,7 +63,7 @@ from vggsounder_hf.core.errors import (
     too_large_score_message,
 )
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set, check_overlap
+from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -81,24 +82,6 @@ CONFIG_NAMES: tuple[str, ...] = PREDICTION_KINDS
 REFERENCE_FIELDS: tuple[str, ...] = ("video_id", "labels", "modalities", *META_LABELS)
 
 
-def metric_features(config_name: str) -> Any:
-    """The ``datasets.Features`` of one stored row for the ``labels`` or ``scores`` config."""
-    import datasets
-
-    if config_name not in CONFIG_NAMES:
-        raise OptionError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
-    value = datasets.Value("string" if config_name == "labels" else "float64")
-    prediction = {"video_id": datasets.Value("string")}
-    prediction.update({modality: datasets.List(value) for modality in INPUT_MODALITIES})
-    reference = {
-        "video_id": datasets.Value("string"),
-        "labels": datasets.List(datasets.Value("int32")),
-        "modalities": datasets.List(datasets.Value("int8")),
-        **{name: datasets.Value("bool") for name in META_LABELS},
-    }
-    return datasets.Features({"predictions": prediction, "references": reference})
-
-
 @lru_cache(maxsize=4)
 def class_names_for(
     label_version: str = DEFAULT_LABEL_RELEASE, data_path: str | None = None
@@ -113,12 +96,21 @@ def class_names_for(
 def normalise_predictions(
     rows: Iterable[Mapping[str, Any]], config_name: str, class_names: Sequence[str]
 ) -> list[dict[str, Any]]:
-    """Check prediction rows and bring them to the stored schema.
+    """Check prediction rows and bring them to a normal form: every input present, label
+    sets as class names, scores as lists of numbers (or ``None``).
 
     Raises:
         ValueError: A row is not a mapping, has no ``video_id``, names an unknown input
             modality, or holds a value of the wrong kind (message names the row).
     """
+    return checked_prediction_rows(rows, config_name, class_names)[0]
+
+
+def checked_prediction_rows(
+    rows: Iterable[Mapping[str, Any]], config_name: str, class_names: Sequence[str]
+) -> tuple[list[dict[str, Any]], dict[str, tuple[list[int], np.ndarray]]]:
+    """:func:`normalise_predictions`, and for scores, per input, the numbers of the rows that
+    have it and their ``float64`` score matrix (built once, by the check)."""
     if config_name not in CONFIG_NAMES:
         raise OptionError(f"unknown config {config_name!r}; use one of {CONFIG_NAMES}")
     normalised = []
@@ -145,13 +137,16 @@ def normalise_predictions(
             else:
                 stored[modality] = _scores(value, len(class_names), where)
         normalised.append(stored)
-    if config_name == "scores":
-        _check_score_lists(normalised, len(class_names))
-    return normalised
+    matrices = _check_score_lists(normalised, len(class_names)) if config_name == "scores" else {}
+    return normalised, matrices
 
 
-def _check_score_lists(rows: list[dict[str, Any]], num_classes: int) -> None:
-    """Every score list holds finite real numbers; else name the first bad row and input."""
+def _check_score_lists(
+    rows: list[dict[str, Any]], num_classes: int
+) -> dict[str, tuple[list[int], np.ndarray]]:
+    """Every score list holds finite real numbers; else name the first bad row and input.
+    Returns, per input, the numbers of the rows that have it and their score matrix."""
+    matrices = {}
     for modality in INPUT_MODALITIES:
         given = [(number, row) for number, row in enumerate(rows) if row[modality] is not None]
         if not given:
@@ -163,11 +158,13 @@ def _check_score_lists(rows: list[dict[str, Any]], num_classes: int) -> None:
                 scores = np.array([row[modality] for _, row in given], dtype=np.float64)
                 finite = np.isfinite(scores).all(axis=1)
                 suspects = [given[index] for index in np.flatnonzero(~finite)]
+                matrices[modality] = ([number for number, _ in given], scores)
             except OverflowError:
                 pass
         for number, row in suspects:
             where = f"predictions[{number}] ({row['video_id']}), input {modality!r}"
             _scores(row[modality], num_classes, where)
+    return matrices
 
 
 def normalise_references(
@@ -260,49 +257,49 @@ def _flag(value: Any, name: str, where: str) -> bool:
     raise GroundTruthError(bad_flag_message(where, name, value))
 
 
-def evaluation_rows(
-    eval_dataset: Any, class_names: Sequence[str], label_column: str = "labels"
-) -> list[dict[str, Any]]:
-    """The reference rows of an evaluation split, parsed by :func:`normalise_references`.
-
-    Only the fields a reference needs are read from a ``datasets.Dataset`` (never its audio
-    or video columns); ``label_column`` names the column with the class indices or names.
-
-    Raises:
-        GroundTruthError: A field is missing, the split is empty, the labels are already
-            multi-hot vectors, or a row does not parse.
-    """
-    fields = (*(name for name in REFERENCE_FIELDS if name != "labels"), label_column)
-    select_columns = getattr(eval_dataset, "select_columns", None)
-    column_names = getattr(eval_dataset, "column_names", None)
-    if callable(select_columns) and column_names is not None:
-        missing = [name for name in fields if name not in column_names]
-        if missing:
-            raise GroundTruthError(
-                f"the evaluation dataset has no column(s) {missing}; it has {column_names}"
+def rows_table(rows: Any, config_name: str, class_names: Sequence[str]) -> pa.Table:
+    """Prediction rows as an Arrow table: ``video_id``, then per input class-name lists or
+    fixed-size lists of ``float64`` scores (null where a row has no prediction)."""
+    normalised, matrices = checked_prediction_rows(rows, config_name, class_names)
+    table = {"video_id": pa.array([row["video_id"] for row in normalised], pa.string())}
+    for modality in INPUT_MODALITIES:
+        if config_name == "labels":
+            if any(row[modality] is not None for row in normalised):
+                table[modality] = pa.array(
+                    [row[modality] for row in normalised], pa.list_(pa.string())
+                )
+        elif modality in matrices:
+            numbers, matrix = matrices[modality]
+            full = np.zeros((len(normalised), len(class_names)))
+            full[numbers] = matrix
+            missing = np.ones(len(normalised), dtype=bool)
+            missing[numbers] = False
+            values = pa.array(full.reshape(-1))
+            table[modality] = pa.FixedSizeListArray.from_arrays(
+                values, len(class_names), mask=pa.array(missing)
             )
-        rows = select_columns(list(dict.fromkeys(fields))).to_list()
-    else:
-        rows = [dict(row) for row in eval_dataset]
-    if not rows:
-        raise GroundTruthError("the evaluation dataset is empty")
-    for number, row in enumerate(rows):
-        if label_column != "labels" and label_column in row:
-            row["labels"] = row[label_column]
-        labels = row.get("labels")
-        if isinstance(labels, np.ndarray):
-            labels = labels.tolist()
-        if not isinstance(labels, list | tuple) or not labels:
-            continue  # normalise_references names what is wrong
-        odd = not isinstance(labels[0], str) and not is_label_type(type(labels[0]))
-        if odd or _is_multi_hot(labels):
-            kind = "0/1" if not odd else type(labels[0]).__name__
-            raise GroundTruthError(
-                f"evaluation row {number}: {label_column!r} holds {kind} values, not class "
-                "indices or names (is it already multi-hot? build compute_metrics from the "
-                "split before with_multi_hot_labels)"
-            )
-    return normalise_references(rows, class_names, source="evaluation row")
+    return pa.table(table)
+
+
+def references_table(
+    references: Any, class_names: Sequence[str], is_targets: bool = False
+) -> tuple[pa.Table | None, list[str] | None]:
+    """Reference rows as an Arrow table, and their clip ids; ``None, None`` for ``None``
+    (the release's rows) or multi-hot targets (``is_targets``)."""
+    if references is None or is_targets:
+        return None, None
+    names = getattr(references, "column_names", None)
+    if names is not None and set(REFERENCE_FIELDS) <= set(names):
+        references = references.select_columns(list(REFERENCE_FIELDS))  # never audio, video
+    rows = normalise_references(references, class_names)
+    ids = [row["video_id"] for row in rows]
+    list_of = {"labels": pa.list_(pa.int32()), "modalities": pa.list_(pa.int8())}
+    table = {"video_id": pa.array(ids, pa.string())}
+    table.update(
+        {name: pa.array([row[name] for row in rows], kind) for name, kind in list_of.items()}
+    )
+    table.update({name: pa.array([row[name] for row in rows], pa.bool_()) for name in META_LABELS})
+    return pa.table(table), ids
 
 
 def compute_from_rows(
@@ -353,8 +350,7 @@ def compute_from_rows(
     wanted = chosen_columns(options.get("columns", COLUMNS))
     scored = [name for name in wanted if column(name).input in model.inputs]
     check_clip_set(truth, clip_set, scored, source="the references")
-    check_overlap(truth, model, clip_set)
-    return evaluate_predictions(truth, model, **options)
+    return evaluate_predictions(truth, model, **options)  # warns if no prediction matches
 
 
 def _as_rows(rows: Any, name: str) -> list[Mapping[str, Any]]:
@@ -370,7 +366,7 @@ def _as_rows(rows: Any, name: str) -> list[Mapping[str, Any]]:
     return rows
 
 
-def _is_multi_hot(values: Sequence[Any]) -> bool:
+def is_multi_hot(values: Sequence[Any]) -> bool:
     """0/1 values (or booleans) that cannot be a label set: a boolean among them, or a value
     repeated (a set of class indices names each class once)."""
     binary = all(type(value) in (int, bool) and value in (0, 1) for value in values)
@@ -387,7 +383,7 @@ def _label_names(value: Any, class_names: Sequence[str], where: str) -> list[str
         raise PredictionError(
             f"{where}: expected a list of class names or indices, got {type(value).__name__}"
         )
-    if _is_multi_hot(value):
+    if is_multi_hot(value):
         if len(value) != len(class_names):
             raise PredictionError(
                 f"{where}: {len(value)} values 0/1 look like a multi-hot vector, but one needs "

@@ -5,7 +5,8 @@ A result dict of :func:`vggsounder_hf.core.evaluation.evaluate_predictions` (key
 
 * task ``video-classification`` (the Hub's task for classifying video clips; the Hub has no
   audio-visual task), named "Audio-visual multi-label classification";
-* dataset ``vggsounder`` ("VGGSounder"), config = label release, split ``test``;
+* dataset :data:`DATASET_TYPE` (the Hub id ``vggsounder-hf/vggsounder``, "VGGSounder"),
+  config = label release, split ``test``;
 * one metric per value. Everything about the metric comes from its row of
   :data:`vggsounder_hf.core.schema.METRICS`: ``metric_type`` is ``Metric.hub_type`` (``f1``,
   ``precision``, ``recall``, ``accuracy`` for subset accuracy, ``jaccard``, ``hit_rate``,
@@ -53,20 +54,39 @@ from vggsounder_hf.core.schema import (
     ResultKey,
     column,
 )
+from vggsounder_hf.hf.hub_export import DEFAULT_REPO_ID
 
 __all__ = [
     "DATASET_NAME",
     "DATASET_TYPE",
+    "LEGACY_DATASET_TYPES",
     "TASK_NAME",
     "TASK_TYPE",
     "card_results",
+    "dataset_id",
     "parse_card",
     "results_to_eval_results",
 ]
 
 TASK_TYPE = "video-classification"
 TASK_NAME = "Audio-visual multi-label classification"
-DATASET_TYPE = "vggsounder"
+DATASET_TYPE = DEFAULT_REPO_ID
+"""The dataset id of every entry: the Hub id the dataset is exported to by default."""
+LEGACY_DATASET_TYPES: tuple[str, ...] = ("vggsounder",)
+"""Dataset ids that earlier versions wrote for :data:`DATASET_TYPE`: read as it, and
+replaced by it when results are merged into a card again."""
+
+
+def dataset_id(dataset_type: str | None) -> str | None:
+    """An entry's dataset id, with the ids of earlier versions read as :data:`DATASET_TYPE`.
+
+    Example:
+        >>> dataset_id("vggsounder"), dataset_id("esc50")
+        ('vggsounder-hf/vggsounder', 'esc50')
+    """
+    return DATASET_TYPE if dataset_type in LEGACY_DATASET_TYPES else dataset_type
+
+
 DATASET_NAME = "VGGSounder"
 _COLUMN_FAMILIES = ("label_set", "ranking")
 """Registry families reported per column (``metric_args.column``); μ is per input part."""
@@ -263,7 +283,7 @@ def card_results(
     for result in card.data.eval_results or []:
         args = result.metric_args or {}
         if (
-            result.dataset_type != dataset_type
+            dataset_id(result.dataset_type) != dataset_id(dataset_type)
             or result.dataset_config != label_version
             or result.dataset_split != split
             or args.get("clip_set") != clip_set

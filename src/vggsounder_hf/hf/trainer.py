@@ -17,7 +17,9 @@ they are converted by duck typing).
 Metric names (``Trainer`` adds ``eval_``; ``prefix`` goes between the two) are result keys
 of :class:`~vggsounder_hf.core.schema.ResultKey`, exactly those of
 :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` for a score model, so
-``eval_av/hit@1`` is ``av/hit@1`` of the ``evaluate`` module:
+``eval_av/hit@1`` is ``av/hit@1`` of the ``evaluate`` module (with ``threshold=`` the
+label-set keys have no ``@k``: ``av/hit``; with ``bootstrap=`` every rate also has
+``<key>/ci_low`` and ``<key>/ci_high``):
 
 =============================  ==========================================================
 key                            meaning
@@ -60,7 +62,7 @@ from vggsounder_hf.core.evaluation import checked_ks, evaluate_predictions
 from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
-    COLUMNS,
+    BOUNDS,
     DEFAULT_CLIP_SET,
     INPUT_MODALITIES,
     LABEL_SET_METRICS,
@@ -69,20 +71,23 @@ from vggsounder_hf.core.schema import (
     TIE_BREAKS,
     ResultKey,
     TieBreak,
-    column,
-    columns,
     result_key,
-    split_list,
 )
-from vggsounder_hf.hf import metric_inputs
 from vggsounder_hf.hf.logits import (
+    checked_columns,
+    checked_input_modalities,
+    checked_metrics,
+    checked_scoring_options,
+    checked_threshold_option,
+    class_names_of,
+    evaluation_rows,
+    interval_families,
     logit_rows,
     multi_hot_label_ids,
     split_logits,
     unpack_eval_prediction,
 )
 from vggsounder_hf.hf.multi_hot import (
-    class_label_names,
     multi_hot_features,
     multi_hot_labels,
     with_multi_hot_labels,
@@ -125,7 +130,7 @@ class VGGSounderComputeMetrics:
         input_modality: str | Sequence[str] = "av",
         *,
         clip_set: ClipSet = DEFAULT_CLIP_SET,
-        ks: Sequence[int] = (1,),
+        ks: Sequence[int] | None = None,
         tie_break: TieBreak = "reference",
         metrics: Sequence[str] = DEFAULT_METRICS,
         columns: Sequence[str] | None = None,
@@ -134,21 +139,26 @@ class VGGSounderComputeMetrics:
         label_column: str = "labels",
         class_names: Sequence[str] | None = None,
         check_labels: bool = True,
+        threshold: float | None = None,
+        sigmoid: bool = False,
+        **scoring: Any,
     ) -> None:
-        self.input_modalities = _input_modalities(input_modality)
+        self.input_modalities = checked_input_modalities(input_modality)
         if tie_break not in TIE_BREAKS:
             raise errors.OptionError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
         self.tie_break = tie_break
-        self.metrics = _checked_metrics(metrics)
-        self.columns = _checked_columns(columns, self.input_modalities)
+        self.threshold, self.sigmoid = checked_threshold_option(threshold, sigmoid, ks)
+        self.scoring = checked_scoring_options(scoring)
+        self.metrics = checked_metrics(metrics, METRICS)
+        self.columns = checked_columns(columns, self.input_modalities)
         self.modality_confusion = bool(modality_confusion)
         self.prefix = str(prefix)
         self.check_labels = bool(check_labels)
         self.clip_set = clip_set
 
-        class_names = _class_names(eval_dataset, label_column, class_names)
-        self.ks = checked_ks(ks, len(class_names))
-        rows = metric_inputs.evaluation_rows(eval_dataset, class_names, label_column)
+        class_names = class_names_of(eval_dataset, label_column, class_names)
+        self.ks = checked_ks((1,) if ks is None else ks, len(class_names))
+        rows = evaluation_rows(eval_dataset, class_names, label_column)
         self.truth = GroundTruth.from_rows(rows, class_names)
         self.video_ids = np.asarray([row["video_id"] for row in rows], dtype=object)
         # All labels of each evaluation row (any modality), in row order: the sanity check
@@ -166,6 +176,8 @@ class VGGSounderComputeMetrics:
             self.metrics,
             self.ks,
             self.modality_confusion and set(self.input_modalities) == set(INPUT_MODALITIES),
+            thresholded=self.threshold is not None,
+            intervals=interval_families(self.scoring, self.threshold),
         )
         self._batches: list[dict[str, np.ndarray]] = []
         self._rows_seen = 0
@@ -259,6 +271,9 @@ class VGGSounderComputeMetrics:
             ks=self.ks,
             tie_break=self.tie_break,
             modality_confusion=self.modality_confusion,
+            threshold=self.threshold,
+            sigmoid=self.sigmoid,
+            **self.scoring,
         )
         return {self.prefix + name: _plain(results[name]) for name in self.metric_names}
 
@@ -317,6 +332,11 @@ def make_compute_metrics(
             project, even when ``eval_dataset`` is the whole release. ``"full"`` scores every
             row; any name or mapping of :mod:`vggsounder_hf.core.clip_sets` works.
         ks: Top-k cut-offs for the label-set metrics (default ``(1,)``).
+        threshold: Instead of top-k: every class whose logit is above it is predicted
+            (``sigmoid=True``: whose probability is; ``threshold=0.5, sigmoid=True`` is the
+            usual reading of a BCE-trained model). The label-set keys then have no ``@k``
+            (``av/hit``); the ranking metrics are the same. Not with ``ks``.
+        sigmoid: With ``threshold``: apply the logistic function to the logits first.
         tie_break: ``"reference"`` (numpy's sort, as the authors) or ``"lowest_index"``.
         metrics: Names from :data:`METRICS` (default :data:`DEFAULT_METRICS`).
         columns: Columns to report, in any spelling (``"a only"``, ``"a_only"``; default:
@@ -330,6 +350,13 @@ def make_compute_metrics(
         check_labels: Check that multi-hot ``label_ids`` (as made by
             :func:`with_multi_hot_labels`) only mark labels of the clip of their row, which
             catches an evaluation set that was shuffled, filtered or swapped.
+        bootstrap, confidence, seed, ranking_resamples: Bootstrap confidence intervals, as
+            in :func:`~vggsounder_hf.core.evaluation.evaluate_predictions` (``bootstrap=0``,
+            the default, computes none): ``<key>/ci_low`` and ``<key>/ci_high`` for every
+            rate returned (for ranking metrics only with ``ranking_resamples`` > 0 and
+            without ``threshold``).
+        protocol, mu_ground_truth: ``"reference"`` (default) or ``"paper"`` μ (see
+            :data:`vggsounder_hf.core.schema.PROTOCOLS`).
 
     Raises:
         VGGSounderInputError: (a ``ValueError``) Unknown input, metric, column, clip set or
@@ -361,85 +388,45 @@ def metric_names(
     metrics: Sequence[str],
     ks: Sequence[int],
     modality_confusion: bool = False,
+    *,
+    thresholded: bool = False,
+    intervals: tuple[str, ...] = (),
 ) -> tuple[str, ...]:
     """The result keys of these metrics for a score model, in column, metric, ``k`` order.
 
     Built by the key grammar the scoring writes (:func:`~vggsounder_hf.core.schema.result_key`),
     so whether a metric has one key per ``k`` comes from its registry row: a new metric of
-    the registry gets the right names here without a change.
+    the registry gets the right names here without a change. ``thresholded``: the model is
+    scored as label sets (no ``@k``); ``intervals``: the metric families whose keys are
+    followed by their ``/ci_low`` and ``/ci_high`` keys.
 
     Example:
         >>> metric_names(["av"], ["hit", "d_prime"], [1, 3])
         ('av/hit@1', 'av/hit@3', 'av/d_prime')
         >>> metric_names(["a only"], ["num_clips"], [1], modality_confusion=True)
         ('a_only/num_clips', 'mu/a', 'mu/v', 'mu/a_and_v', 'mu/num_clips')
+        >>> metric_names(["av"], ["hit"], [1], thresholded=True, intervals=("label_set",))
+        ('av/hit', 'av/hit/ci_low', 'av/hit/ci_high')
     """
-    names: dict[str, None] = {}
+    kind = "labels" if thresholded else SCORED_KIND
+    keys: list[ResultKey] = []
     for name in column_names:
         for metric_name in metrics:
             # A metric without top-k gives the same key for every k: kept once.
-            names.update(dict.fromkeys(result_key(metric_name, name, SCORED_KIND, k) for k in ks))
+            for k in ks:
+                key = ResultKey.parse(result_key(metric_name, name, kind, k))
+                if key not in keys:
+                    keys.append(key)
     if modality_confusion:
-        names.update(dict.fromkeys(ResultKey(part, "mu").format() for part in MU_PARTS))
+        keys += [ResultKey(part, "mu") for part in MU_PARTS]
         if "num_clips" in metrics:
-            names[ResultKey("mu", "num_clips").format()] = None
+            keys.append(ResultKey("mu", "num_clips"))
+    names: list[str] = []
+    for key in keys:
+        names.append(key.format())
+        if key.entry is not None and key.entry.family in intervals:
+            names += [ResultKey(key.column, key.metric, key.k, bound).format() for bound in BOUNDS]
     return tuple(names)
-
-
-def _input_modalities(input_modality: str | Sequence[str]) -> tuple[str, ...]:
-    if isinstance(input_modality, str):
-        given = INPUT_MODALITIES if input_modality == "all" else (input_modality,)
-    else:
-        given = tuple(input_modality)
-    unknown = [modality for modality in given if modality not in INPUT_MODALITIES]
-    if unknown or not given:
-        raise errors.OptionError(
-            f"input_modality must be one of {INPUT_MODALITIES}, 'all' or a sequence of them; "
-            f"got {input_modality!r}"
-        )
-    if len(set(given)) != len(given):
-        raise errors.OptionError(f"input_modality repeats an input: {input_modality!r}")
-    return tuple(given)
-
-
-def _checked_metrics(metrics: Sequence[str] | str) -> tuple[str, ...]:
-    checked = tuple(dict.fromkeys(split_list(metrics)))
-    if not checked:
-        raise errors.OptionError(f"no metric selected; choose from {METRICS}")
-    unknown = [name for name in checked if name not in METRICS]
-    if unknown:
-        raise errors.OptionError(f"unknown metric(s) {unknown}; choose from {METRICS}")
-    return checked
-
-
-def _checked_columns(
-    column_names: Sequence[str] | str | None, input_modalities: tuple[str, ...]
-) -> tuple[str, ...]:
-    """Column names as printed (any spelling accepted); default: every column of the inputs."""
-    if column_names is None:
-        return tuple(name for name in COLUMNS if column(name).input in input_modalities)
-    checked = columns(column_names)
-    for name in checked:
-        if column(name).input not in input_modalities:
-            raise errors.OptionError(
-                f"column {name!r} needs logits of input {column(name).input!r}, which "
-                f"input_modality={input_modalities} does not include"
-            )
-    return checked
-
-
-def _class_names(
-    eval_dataset: Any, label_column: str, class_names: Sequence[str] | None
-) -> tuple[str, ...]:
-    if class_names is not None:
-        return tuple(class_names)
-    features = getattr(eval_dataset, "features", None)
-    if features is None:
-        raise errors.OptionError(
-            "class_names is needed when eval_dataset is not a datasets.Dataset with "
-            f"ClassLabel {label_column!r}"
-        )
-    return tuple(class_label_names(features, label_column))
 
 
 def _plain(value: Any) -> float | int:

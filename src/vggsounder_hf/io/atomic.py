@@ -23,9 +23,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
-import shutil
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -51,6 +48,8 @@ def _check_target(target: Path) -> Path:
 def _temporary_next_to(target: Path) -> tuple[int, Path]:
     """A new, empty temporary file in ``target``'s folder (open descriptor and path). It keeps
     the target's suffix, so writers that look at the extension (``savefig``) still see it."""
+    import tempfile  # here: with its random, shutil and bz2 it is 8 ms of every CLI start
+
     folder = _check_target(target)
     try:
         handle, name = tempfile.mkstemp(
@@ -152,6 +151,9 @@ def commit_files(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> None:
 
 def _backup(target: Path) -> Path:
     """A second name for ``target``'s current content, to restore it from."""
+    import secrets
+    import shutil
+
     backup = target.with_name(f".{target.name}.{secrets.token_hex(6)}.bak")
     try:
         os.link(target, backup)

@@ -55,6 +55,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import PREDICTION_KINDS, PredictionKind
 from vggsounder_hf.io.limits import MAX_FILE_BYTES, abbreviated, check_values, element_budget
@@ -150,14 +151,19 @@ def read_predictions(
     if chosen in ("csv", "parquet"):
         frame, where = read_table(Path(path), chosen)
         return predictions_from_table(frame, class_names, source, kind=kind, where=where)
-    if chosen == "pickle":
-        mapping = _read_pickle(source)
-    elif chosen == "json":
-        mapping = _read_json(Path(path))
-    else:
-        mapping = _read_jsonl(Path(path))
-    check_values(mapping, len(class_names), source, kind)
-    return ModelPredictions.from_mapping(mapping, class_names, source=source, kind=kind)
+    # One pause from the first object to the matrices: the collector resumes only once the
+    # mapping's hundreds of thousands of containers are freed, instead of rescanning them.
+    with paused_garbage_collection():
+        if chosen == "pickle":
+            mapping = _read_pickle(source)
+        elif chosen == "json":
+            mapping = _read_json(Path(path))
+        else:
+            mapping = _read_jsonl(Path(path))
+        check_values(mapping, len(class_names), source, kind)
+        predictions = ModelPredictions.from_mapping(mapping, class_names, source, kind)
+        del mapping
+    return predictions
 
 
 def _check_file(path: Path) -> None:

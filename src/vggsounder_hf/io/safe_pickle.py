@@ -1,34 +1,25 @@
 """Load prediction pickles without letting them run code or exhaust memory.
 
-The authors publish predictions as pickles, and a pickle can call any importable function
-while it loads. :func:`load_pickle` uses a restricted unpickler that resolves only the
-names needed for plain data: builtin containers and scalars, ``collections.defaultdict`` /
-``OrderedDict`` and numpy arrays, dtypes and scalars (Python 2 names of protocols 0-2, such as
-``__builtin__.set``, are translated first). Each of them is called through a checked stand-in:
-anything else, or an argument no pickle writer produces, is refused with
-:class:`UnsafePickleError` before it is called. Objects are never built with ``NEWOBJ``,
-``INST`` or ``OBJ``, and state is set (``BUILD``) only on numpy arrays and dtypes, after it
-is checked.
-
-More rules make the result plain data:
-
-* A ``defaultdict`` (the released files use one at the top level) loads as a plain ``dict``,
-  at any depth: a ``defaultdict`` invents a value on lookup, which would hide a missing clip
-  or a missing ``"logits"`` key downstream.
-* A file holds exactly one pickle: bytes after its end (two pickles concatenated, appended
-  garbage) are refused, since an unpickler would silently stop at the first ``STOP``.
+A pickle can call any importable function while it loads. :func:`load_pickle` resolves only
+the names plain data needs (builtin containers and scalars, ``collections.defaultdict`` /
+``OrderedDict``, numpy arrays, dtypes and scalars; Python 2 names of protocols 0-2, such as
+``__builtin__.set``, are translated first), each through a checked stand-in: anything else,
+or an argument no pickle writer produces, is refused with :class:`UnsafePickleError` before it
+is called. Objects are never built with ``NEWOBJ``, ``INST`` or ``OBJ``, and state is set
+(``BUILD``) only on numpy arrays and dtypes, after it is checked. A ``defaultdict`` (the
+released files have one at the top) loads as a plain ``dict`` at any depth, since it would
+invent a missing clip or ``"logits"`` key on lookup; bytes after the pickle's end (two
+pickles, appended garbage) are refused, where an unpickler would silently stop at ``STOP``.
 
 Resource limits (:mod:`vggsounder_hf.io.limits`) are checked before anything is expanded
-(a violation raises :class:`PickleLimitError`): memo indices bounded by the file size, numpy
-arrays of at most 10 million elements and never allocated before their data is read, no
-``bytes(n)``, tuples nested at most 100 levels deep, and at most max(20 million, file size)
-elements with every shared reference counted in full. Structure is read by Python's
-pure-Python unpickler (its memo is a dict, each opcode can be checked), with runs of floats
-unpacked at once; a pickle that :func:`vggsounder_hf.io.fast_floats.scan` proves free of the
-C unpickler's hazards (the released files) is read by the C unpickler with the same globals,
-20 times faster, and any error there sends it through the checked path.
-
-Every other problem (a truncated or malformed pickle, arguments of the wrong type, numbers
+(:class:`PickleLimitError`): memo indices bounded by the file size, numpy arrays of at most
+10 million elements never allocated before their data is read, no ``bytes(n)``, tuples nested
+at most 100 deep, at most max(20 million, file size) elements with every shared reference
+counted in full. Structure is read by the pure-Python unpickler (a dict memo, each opcode
+checked), runs of floats unpacked at once; a pickle that :func:`vggsounder_hf.io.fast_floats.
+scan` proves free of the C unpickler's hazards (the released files) is read by the C
+unpickler with the same globals, 20 times faster, and any error there sends it through the
+checked path. Any other problem (truncated or malformed, arguments of the wrong type, numbers
 out of range) is a :class:`pickle.UnpicklingError` naming the source.
 
 Example:
@@ -387,17 +378,15 @@ class _RestrictedUnpickler(pickle._Unpickler):
     del _code, _handler
 
 
-# What malformed input makes the unpickler or a stand-in raise (never our own bugs' types).
-_INVALID = (pickle.UnpicklingError, EOFError, LookupError, ValueError, TypeError)
-_INVALID += (AttributeError, OverflowError, struct.error, BufferError)
+_INVALID = (pickle.UnpicklingError, EOFError, LookupError, ValueError, TypeError, AttributeError)
+_INVALID += (OverflowError, struct.error, BufferError)
+"""What malformed input makes the unpickler or a stand-in raise (never our own bugs' types)."""
 
 
 def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
     """Unpickle ``data`` admitting only plain data (see the module docstring).
 
-    Args:
-        data: The pickle bytes.
-        source: Name used in error messages (a file name, usually).
+    ``source`` names ``data`` in messages (a file name, usually).
 
     Raises:
         UnsafePickleError: The pickle references a disallowed global, opcode or argument.
@@ -447,11 +436,8 @@ def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
 
 
 def load_pickle(path: str | os.PathLike[str]) -> Any:
-    """Read and safely unpickle the file at ``path`` (see :func:`safe_loads`).
-
-    Raises:
-        PickleLimitError: The file is larger than :data:`~vggsounder_hf.io.limits.MAX_FILE_BYTES`.
-    """
+    """Read and safely unpickle the file at ``path`` (see :func:`safe_loads`); a file larger
+    than :data:`~vggsounder_hf.io.limits.MAX_FILE_BYTES` is a :class:`PickleLimitError`."""
     source = os.fspath(path)
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size

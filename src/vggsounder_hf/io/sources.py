@@ -42,7 +42,7 @@ from typing import Any
 from vggsounder_hf.core import schema
 from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.schema import CLASSES_FILE, DEFAULT_LABEL_RELEASE, LABEL_RELEASES
-from vggsounder_hf.io import vggsound
+from vggsounder_hf.io import release_cache, vggsound
 from vggsounder_hf.io.annotations import read_class_names, read_clip_table
 from vggsounder_hf.io.clips import Clip
 
@@ -424,11 +424,13 @@ def parse_release(files: ReleaseFiles) -> Release:
         '---g-f_I2yQ_000001'
     """
     class_names = read_class_names(files.classes)
-    vggsound_labels = files.version == schema.VGGSOUND_LABELS
-    read = vggsound.read_vggsound_labels if vggsound_labels else read_clip_table
-    with paused_garbage_collection():
-        clips = read(files.annotations, class_names)
-    return Release(files.version, class_names, clips, files)
+    if files.version == schema.VGGSOUND_LABELS:
+        with paused_garbage_collection():
+            clips = vggsound.read_vggsound_labels(files.annotations, class_names)
+        return Release(files.version, class_names, clips, files)
+    hashes = (files.version, files.annotations_sha256, files.classes_sha256)
+    table = release_cache.cached(hashes, lambda: read_clip_table(files.annotations, class_names))
+    return Release(files.version, class_names, table, files)
 
 
 def load_release(
