@@ -14,7 +14,7 @@ from vggsounder_hf.core import functional, schema
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "vggsounder_hf"
 LAYERS = ("core", "io", "reports", "hf", "cli")
 """Bottom to top: a module may import its own layer and the layers before it."""
-MAX_MODULE_LINES = 470  # io/safe_pickle.py is 463: to be split (see the note)
+MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 80
 EXEMPT_FUNCTIONS = {"build_parser"}  # argparse builders: one statement per option
 
