@@ -88,7 +88,7 @@ def test_single_file_needs_exactly_one_version(capsys, tmp_path, vggsounder_data
         capsys, "--cache-dir", str(tmp_path), "--data-path", str(vggsounder_data / "vggsounder.csv")
     )
     assert code == 2
-    assert "exactly one --version" in err
+    assert "exactly one --labels" in err
 
 
 def test_debug_shows_the_exception(tmp_path):

@@ -8,6 +8,9 @@
   the command is still importing its libraries (commands import them inside
   :func:`run_command`).
 * ``--debug`` lets every exception through with its traceback.
+* ``--version`` prints ``<prog> <package version>`` and exits with 0
+  (:func:`add_version_option`); an option renamed keeps its old spelling as an alias that
+  ``--help`` does not show (:func:`add_hidden_alias`).
 * A failed run prints its error line only: warnings are collected
   (:class:`DeferredWarnings`) and printed once the run has succeeded. Stdout is an output
   like any file: :func:`write_stdout` names it when it cannot be written (a full disk).
@@ -49,9 +52,12 @@ __all__ = [
     "InputError",
     "OneLineParser",
     "UsageError",
+    "add_hidden_alias",
+    "add_version_option",
     "class_names",
     "is_expected",
     "one_line",
+    "package_version",
     "quiet_libraries",
     "reading_input",
     "run_command",
@@ -101,6 +107,72 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def package_version() -> str:
+    """The version of the installed ``vggsounder-hf`` (``vggsounder_hf.__version__``).
+
+    Example:
+        >>> import vggsounder_hf
+        >>> package_version() == vggsounder_hf.__version__
+        True
+    """
+    import vggsounder_hf
+
+    version = getattr(vggsounder_hf, "__version__", None)
+    if version is None:  # pragma: no cover - the package defines it
+        from importlib.metadata import version as installed_version
+
+        version = installed_version("vggsounder-hf")
+    return str(version)
+
+
+def add_version_option(parser: argparse.ArgumentParser, prog: str) -> argparse.Action:
+    """``--version``: print ``<prog> <package version>`` on stdout and exit with 0.
+
+    Example:
+        >>> parser = OneLineParser(prog="vggsounder-demo")
+        >>> _ = add_version_option(parser, "vggsounder-demo")
+        >>> parser.parse_args(["--version"])  # prints "vggsounder-demo <version>"
+        Traceback (most recent call last):
+        SystemExit: 0
+    """
+    return parser.add_argument(
+        "--version",
+        action="version",
+        version=f"{prog} {package_version()}",
+        help="print the program's version and exit",
+    )
+
+
+def add_hidden_alias(
+    parser: argparse.ArgumentParser, option: str, action: argparse.Action
+) -> argparse.Action:
+    """Accept ``option``, the old spelling of ``action``'s option, as the same option (same
+    destination, values and checks; an error names the spelling used), not shown in
+    ``--help``.
+
+    Example:
+        >>> parser = OneLineParser(prog="vggsounder-demo")
+        >>> labels = parser.add_argument("--labels", choices=["1.0", "0.1.6"], default="1.0")
+        >>> _ = add_hidden_alias(parser, "--label-version", labels)
+        >>> parser.parse_args(["--label-version", "0.1.6"]).labels
+        '0.1.6'
+        >>> "--label-version" in parser.format_help()
+        False
+    """
+    return parser.add_argument(
+        option,
+        action=type(action),
+        dest=action.dest,
+        nargs=action.nargs,
+        const=action.const,
+        choices=action.choices,
+        type=action.type,
+        metavar=action.metavar,
+        default=action.default,  # the same; the option added first sets it
+        help=argparse.SUPPRESS,
+    )
 
 
 def is_expected(error: BaseException) -> bool:

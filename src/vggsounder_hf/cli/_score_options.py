@@ -13,9 +13,12 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from vggsounder_hf.cli._errors import add_hidden_alias
 from vggsounder_hf.core.schema import (
     DEFAULT_CLIP_SET,
+    DEFAULT_LABEL_RELEASE,
     DEFAULT_PROTOCOL,
+    LABEL_SOURCES,
     PROTOCOLS,
     VGGSOUND_LABELS,
     protocol,
@@ -24,6 +27,7 @@ from vggsounder_hf.core.schema import (
 __all__ = [
     "LabelsAction",
     "ScoreError",
+    "add_labels_option",
     "add_paper_options",
     "add_threshold_options",
     "alignment_options",
@@ -150,6 +154,22 @@ class LabelsAction(argparse.Action):
     def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
         setattr(namespace, self.dest, values)
         namespace.labels_given = True
+
+
+def add_labels_option(parser: argparse.ArgumentParser) -> None:
+    """``--labels``: the label release (or VGGSound's labels). Its old spelling
+    ``--label-version`` still works, not shown in ``--help``."""
+    defaults = ", ".join(f"{p.label_release} for {p.name}" for p in PROTOCOLS.values())
+    labels = parser.add_argument(
+        "--labels",
+        dest="label_version",
+        action=LabelsAction,
+        choices=LABEL_SOURCES,
+        default=DEFAULT_LABEL_RELEASE,
+        help="label release, or vggsound: VGGSound's own single labels (default: the "
+        f"protocol's, {defaults})",
+    )
+    add_hidden_alias(parser, "--label-version", labels)
 
 
 def check_protocol(args: argparse.Namespace, ks: tuple[int, ...]) -> None:

@@ -2,7 +2,7 @@
 
 Subcommands:
 
-* ``export OUTPUT_DIR [--versions 1.0 0.1.6] [--push-to-hub REPO_ID]``: write the
+* ``export OUTPUT_DIR [--labels 1.0 0.1.6] [--push-to-hub REPO_ID]``: write the
   script-free dataset folder (Parquet per config + card), and optionally upload it.
 * ``push-metric REPO_ID [--dry-run]``: upload the ``evaluate`` module as a Hub Space from
   which ``evaluate.load(REPO_ID, "labels")`` loads it (``--dry-run`` lists the files).
@@ -13,6 +13,11 @@ Subcommands:
   Hub's leaderboard format, in percent) and the card's ``datasets:`` list gains the dataset.
   ``--dataset-id`` defaults to the repository ``export --push-to-hub`` uploaded to last
   (recorded in ``$HF_HOME/vggsounder-hf/hub.json``, or ``$VGGSOUNDER_HF_STATE``).
+  ``--labels`` names the label release of results that do not name theirs.
+
+``--labels`` was spelled ``--versions`` (export) and ``--label-version`` (push-results)
+before; the old spellings still work (not shown in ``--help``). ``--version``, also after a
+subcommand, prints the program's version.
 
 The Hub token comes from the ``HF_TOKEN`` environment variable or ``hf auth login``; it is
 never taken from the command line and never printed. Errors print one line and exit with 2
@@ -39,6 +44,8 @@ from typing import Any
 from vggsounder_hf.cli._errors import (
     InputError,
     OneLineParser,
+    add_hidden_alias,
+    add_version_option,
     class_names,
     one_line,
     quiet_libraries,
@@ -63,10 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
         "HF_TOKEN or `hf auth login`.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    add_version_option(parser, PROG)
     debug = argparse.ArgumentParser(add_help=False)
     debug.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
     )
+    add_version_option(debug, PROG)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     export = commands.add_parser(
@@ -77,14 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
         "per label release and README.md whose YAML declares configs and dataset_info.",
     )
     export.add_argument("output_dir", metavar="OUTPUT_DIR", help="folder to write (or replace)")
-    export.add_argument(
-        "--versions",
+    labels = export.add_argument(
+        "--labels",
+        dest="versions",
         nargs="+",
         choices=LABEL_RELEASES,
         default=list(LABEL_RELEASES),
         help=f"label releases to export (default: {' '.join(LABEL_RELEASES)}; "
         f"{DEFAULT_LABEL_RELEASE} is the default config)",
     )
+    add_hidden_alias(export, "--versions", labels)
     export.add_argument("--cache-dir", help="datasets cache folder")
     export.add_argument(
         "--data-path", help="folder with the release files, replacing the authors' files"
@@ -127,12 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     results.add_argument("repo_id", metavar="MODEL_REPO_ID", help="the model repository")
     results.add_argument("results_file", metavar="RESULTS.json", help="vggsounder-score output")
-    results.add_argument(
-        "--label-version",
+    labels = results.add_argument(
+        "--labels",
+        dest="label_version",
         choices=LABEL_RELEASES,
         default=DEFAULT_LABEL_RELEASE,
         help="label release, for results that do not name theirs (default: %(default)s)",
     )
+    add_hidden_alias(results, "--label-version", labels)
     results.add_argument(
         "--clip-set",
         default=DEFAULT_CLIP_SET,

@@ -41,12 +41,13 @@ from vggsounder_hf import __version__
 from vggsounder_hf.cli._errors import (
     DeferredWarnings,
     OneLineParser,
+    add_version_option,
     reading_input,
     run_command,
 )
 from vggsounder_hf.cli._score_options import (
-    LabelsAction,
     ScoreError,
+    add_labels_option,
     add_paper_options,
     add_threshold_options,
     alignment_options,
@@ -67,11 +68,8 @@ from vggsounder_hf.core.clip_sets import CLIP_SETS, resolve_clip_set
 from vggsounder_hf.core.parallel import MAX_DEFAULT_THREADS, default_threads
 from vggsounder_hf.core.schema import (
     DEFAULT_CLIP_SET,
-    DEFAULT_LABEL_RELEASE,
-    LABEL_SOURCES,
     NUM_CLASSES,
     PREDICTION_KINDS,
-    PROTOCOLS,
     TIE_BREAKS,
     metric,
 )
@@ -172,16 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="classes predicted per input by the baseline (default: 1)",
     )
-    parser.add_argument(
-        "--labels",
-        "--label-version",
-        dest="label_version",
-        action=LabelsAction,
-        choices=LABEL_SOURCES,
-        default=DEFAULT_LABEL_RELEASE,
-        help=f"label release, or vggsound: VGGSound's own single labels (default: the "
-        f"protocol's, {', '.join(f'{p.label_release} for {p.name}' for p in PROTOCOLS.values())})",
-    )
+    add_labels_option(parser)  # --labels, and its old spelling --label-version
     add_paper_options(parser)
     parser.add_argument(
         "--data-path",
@@ -300,6 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress", action="store_true", help="show the progress bar even when not a terminal"
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    add_version_option(parser, PROG)
     return parser
 
 

@@ -2,8 +2,13 @@
 
 Example:
     $ vggsounder-stats                      # both label releases, as a table
-    $ vggsounder-stats --version 1.0 --json
+    $ vggsounder-stats --labels 1.0 --json
     $ vggsounder-stats --data-path ./my-labels --cache-dir /tmp/hf-cache
+    $ vggsounder-stats --version            # the program's version
+
+``--labels`` was spelled ``--label-version`` and ``--version RELEASE`` before; both spellings
+still work (not shown in ``--help``): ``--version`` with a value chooses a label release,
+without one it prints the version.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ import argparse
 import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from vggsounder_hf.cli._errors import (
     OneLineParser,
+    add_hidden_alias,
+    package_version,
     quiet_libraries,
     reading_input,
     run_command,
@@ -31,28 +38,80 @@ __all__ = ["build_parser", "format_table", "main"]
 PROG = "vggsounder-stats"
 
 
+class _VersionOrLabels(argparse.Action):
+    """``--version``: alone, print the program's version and exit; with a value (its old
+    meaning, now ``--labels``), add that label release."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, version: str, **kwargs: Any):
+        super().__init__(option_strings, dest, nargs="?", **kwargs)
+        self.version = version
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        if values is None:
+            write_stdout(self.version + "\n")
+            parser.exit()
+        if values not in LABEL_RELEASES:
+            raise argparse.ArgumentError(
+                self,
+                f"invalid choice: {values!r} (choose from {', '.join(map(repr, LABEL_RELEASES))})",
+            )
+        setattr(namespace, self.dest, [*(getattr(namespace, self.dest, None) or []), values])
+
+
+class _Parser(OneLineParser):
+    """Shows ``--version`` as the flag it is: its value, the old spelling of ``--labels``,
+    stays out of ``--help``."""
+
+    def format_usage(self) -> str:
+        with self._version_as_flag():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with self._version_as_flag():
+            return super().format_help()
+
+    @contextlib.contextmanager
+    def _version_as_flag(self) -> Iterator[None]:
+        actions = [action for action in self._actions if isinstance(action, _VersionOrLabels)]
+        for action in actions:
+            action.nargs = 0
+        try:
+            yield
+        finally:
+            for action in actions:
+                action.nargs = "?"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line parser (exposed for documentation and tests)."""
-    parser = OneLineParser(
+    parser = _Parser(
         prog=PROG,
         description="Build the VGGSounder label release(s) as Hugging Face datasets and print "
         "their statistics: clips, labels, labels per modality, clips per meta label.",
     )
-    parser.add_argument(
-        "--version",
-        "--label-version",
+    labels = parser.add_argument(
+        "--labels",
         dest="versions",
         action="append",
         choices=LABEL_RELEASES,
         help="label release to summarise; repeat for several (default: all: "
         f"{', '.join(LABEL_RELEASES)})",
     )
+    add_hidden_alias(parser, "--label-version", labels)
+    parser.add_argument(
+        "--version",
+        action=_VersionOrLabels,
+        dest="versions",
+        default=argparse.SUPPRESS,
+        version=f"{PROG} {package_version()}",
+        help="print the program's version and exit",
+    )
     parser.add_argument(
         "--cache-dir", help="datasets cache folder (default: the Hugging Face datasets cache)"
     )
     parser.add_argument(
         "--data-path",
-        help="directory with the release files, or one annotation CSV (with one --version); "
+        help="directory with the release files, or one annotation CSV (with one --labels); "
         "replaces the authors' files, without checksum verification",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -151,7 +210,7 @@ def _print_statistics(args: argparse.Namespace) -> int:
     if args.data_path and Path(args.data_path).is_file() and len(versions) != 1:
         raise ValueError(
             f"--data-path {args.data_path} is a single annotation file: "
-            "choose the label release it belongs to with exactly one --version"
+            "choose the label release it belongs to with exactly one --labels"
         )
     if not args.debug:
         quiet_libraries()
