@@ -51,14 +51,11 @@ from vggsounder_hf.core.errors import (
     UnknownLabelWarning,
     check_types,
     checked_clip_ids,
-    fits_float,
     is_label_type,
-    is_score_type,
     not_a_label_message,
-    not_a_score_message,
-    too_large_score_message,
 )
 from vggsounder_hf.core.schema import INPUT_MODALITIES, PredictionKind
+from vggsounder_hf.core.score_rows import describe, score_matrix
 
 __all__ = [
     "INPUT_MODALITIES",
@@ -177,14 +174,11 @@ class ModelPredictions:
                     f"{source}: input {modality!r} must be {{video_id: scores}} or a pair "
                     f"(video_ids, score matrix), got {type(given).__name__}"
                 )
-            inputs[modality] = _score_matrix(
-                np.asarray(
-                    checked_clip_ids(list(video_ids), source, f"input {modality!r}"), object
-                ),
-                rows,
-                len(class_names),
-                source,
-                modality,
+            checked_ids = checked_clip_ids(list(video_ids), source, f"input {modality!r}")
+            ids = np.asarray(checked_ids, object)
+            inputs[modality] = InputPredictions(
+                ids,
+                score_matrix(ids, rows, len(class_names), source, modality),
             )
         return cls("scores", inputs, class_names, source)
 
@@ -344,96 +338,8 @@ def _as_label_list(labels: Any, video_id: str, source: str, modality: str) -> li
         return list(labels)
     raise PredictionError(
         f"{source}: prediction of clip {video_id!r} for input {modality!r} must be a list of "
-        f"class names or indices, got {_describe(labels)}"
+        f"class names or indices, got {describe(labels)}"
     )
-
-
-def _describe(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return f"a {value.ndim}-D array"
-    return type(value).__name__
-
-
-def _score_matrix(
-    video_ids: np.ndarray, rows: Any, num_classes: int, source: str, modality: str
-) -> InputPredictions:
-    if isinstance(rows, np.ndarray) and rows.ndim == 2 and rows.dtype.kind != "O":
-        first = f"clip {video_ids[0]!r}, " if len(video_ids) else ""
-        _check_score_dtype(rows, f"{source}: {first}input {modality!r}")
-        matrix = rows.astype(np.float64, copy=False)
-    else:
-        rows = [
-            _score_row(scores, video_ids[row], num_classes, source, modality)
-            for row, scores in enumerate(rows)
-        ]
-        matrix = _stacked_scores(rows, video_ids, num_classes, source, modality)
-    if matrix.shape != (len(video_ids), num_classes):
-        raise PredictionError(
-            f"{source}: scores for input {modality!r} have shape {matrix.shape}, expected "
-            f"({len(video_ids)}, {num_classes})"
-        )
-    finite = np.isfinite(matrix).all(axis=1)
-    if not finite.all():
-        raise PredictionError(
-            f"{source}: clip {video_ids[np.argmin(finite)]!r}, input {modality!r}: scores "
-            "contain NaN or infinity"
-        )
-    return InputPredictions(video_ids, matrix)
-
-
-def _score_row(scores: Any, video_id: str, num_classes: int, source: str, modality: str) -> Any:
-    """One clip's scores, checked for type and length (a 1-D array, list or tuple)."""
-    where = f"{source}: clip {video_id!r}, input {modality!r}"
-    if scores is None:
-        raise PredictionError(f"{source}: clip {video_id!r} has no scores for input {modality!r}")
-    if isinstance(scores, np.ndarray) and scores.ndim == 1:
-        if scores.dtype.kind == "O":
-            scores = scores.tolist()
-        elif len(scores) == num_classes:
-            _check_score_dtype(scores, where)
-    elif not isinstance(scores, list | tuple):
-        raise PredictionError(
-            f"{where}: expected a list of {num_classes} scores, got {_describe(scores)}"
-        )
-    if len(scores) != num_classes:
-        raise PredictionError(f"{where}: expected {num_classes} scores, got {len(scores)}")
-    return scores
-
-
-def _stacked_scores(
-    rows: list[Any], video_ids: np.ndarray, num_classes: int, source: str, modality: str
-) -> np.ndarray:
-    """One float64 matrix of checked score rows whose every value is a real number."""
-    if not rows:
-        return np.zeros((0, num_classes), dtype=np.float64)
-    lists = [row for row in rows if not isinstance(row, np.ndarray)]
-    odd_types = {
-        kind for kind in set(map(type, chain.from_iterable(lists))) if not is_score_type(kind)
-    }
-    if odd_types:
-        for row, scores in enumerate(rows):
-            bad = [value for value in scores if type(value) in odd_types]
-            if bad:
-                where = f"{source}: clip {video_ids[row]!r}, input {modality!r}"
-                raise PredictionError(not_a_score_message(where, bad[0]))
-    try:
-        return np.array(rows, dtype=np.float64)
-    except OverflowError:  # a Python integer beyond the float range, such as 10**400
-        row, value = next(
-            (row, value)
-            for row, scores in enumerate(rows)
-            for value in scores
-            if not fits_float(value)
-        )
-        where = f"{source}: clip {video_ids[row]!r}, input {modality!r}"
-        raise PredictionError(too_large_score_message(where, value)) from None
-
-
-def _check_score_dtype(array: np.ndarray, where: str) -> None:
-    """Only integer and floating-point arrays hold scores (not bool, complex, strings)."""
-    if array.dtype.kind not in "iuf":
-        value = array.flat[0].item() if array.size else array.dtype
-        raise PredictionError(not_a_score_message(where, value))
 
 
 def _warn_unknown(inputs: Mapping[str, InputPredictions], source: str) -> None:

@@ -40,9 +40,12 @@ import io
 import pickle
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vggsounder_hf.io.limits import MAX_NESTING
+
+if TYPE_CHECKING:
+    from vggsounder_hf.io.float_runs import Layout
 
 __all__ = ["MIN_FAST_BYTES", "load_scanned", "scan"]
 
@@ -50,10 +53,9 @@ MIN_FAST_BYTES = 4096
 """Smaller pickles always take the checked path (speed does not matter there, and a 1-byte
 memo index could exceed the file size)."""
 
-_FREE = re.compile(
-    rb"(?:[\x94\]\}\(aesuN\x88\x89)]|[hqK].|M..|[jJ]....)*",
-    re.DOTALL,
-)
+FREE_OPCODE = rb"[\x94\]\}\(aesuN\x88\x89)]|[hqK].|M..|[jJ]...."
+"""One opcode that needs no check (see :data:`_FREE`)."""
+_FREE = re.compile(rb"(?:" + FREE_OPCODE + rb")*", re.DOTALL)
 """A run of opcodes that need no check: fixed length, no allocation beyond one object, no
 call, and at most a 1-byte memo index (``BINPUT``; the file is larger than 255 bytes).
 ``BINFLOAT`` is as free, but a score model has 14 million of them: :func:`_floats` skips a
@@ -66,8 +68,11 @@ _COUNTED = frozenset(b"\x85\x86\x87tR\x93")
 """``TUPLE1-3``, ``TUPLE``, ``REDUCE``, ``STACK_GLOBAL``: each may add a level of tuples."""
 
 
-def scan(data: bytes) -> bool:
-    """Whether ``data`` is a pickle the C unpickler may read (see the module docstring)."""
+def scan(data: bytes, layout: Layout | None = None) -> bool:
+    """Whether ``data`` is a pickle the C unpickler may read (see the module docstring).
+
+    With ``layout``, also record where its frame headers and its whole lists of floats lie
+    (for :mod:`vggsounder_hf.io.float_runs`)."""
     size = len(data)
     if size < MIN_FAST_BYTES or data[0] != 0x80 or not 2 <= data[1] <= 5:
         return False
@@ -75,6 +80,7 @@ def scan(data: bytes) -> bool:
     pos, frame_end, counted = 2, -1, 0
     while True:
         end = frame_end if frame_end >= 0 else size
+        region = pos
         pos = free(data, pos, end).end()
         if pos == frame_end:
             frame_end = -1
@@ -83,9 +89,11 @@ def scan(data: bytes) -> bool:
             return False  # truncated, or an opcode straddles the end of a frame
         op = data[pos]
         if op == 0x47:  # BINFLOAT: the whole run of them
-            pos = _floats(data, pos, end)
+            start, pos = pos, _floats(data, pos, end)
             if pos < end and data[pos] == 0x47:
                 return False  # a float straddles the end of the frame or of the data
+            if layout is not None:
+                layout.add_run(data, region, start, pos, frame_end)
             continue
         if op == 0x8C:  # SHORT_BINUNICODE
             pos += 2 + (data[pos + 1] if pos + 1 < end else end)
@@ -94,6 +102,8 @@ def scan(data: bytes) -> bool:
         elif op == 0x95:  # FRAME
             if frame_end >= 0:
                 return False  # a frame inside a frame
+            if layout is not None:
+                layout.frames.append(pos)
             frame_end = pos + 9 + int.from_bytes(data[pos + 1 : pos + 9], "little")
             pos += 9
             if frame_end > size or pos > size:

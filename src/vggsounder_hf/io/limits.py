@@ -244,6 +244,12 @@ def _tree_size(root: Any, budget: int, max_depth: int) -> int | None:
         if not set(map(type, containers)) <= _SEQUENCES | {dict}:
             arrays = [child for child in containers if isinstance(child, np.ndarray)]
             total += sum(map(_own_size, arrays)) - len(arrays)
+            if any(array.dtype.kind != "O" for array in arrays):  # leaves: nothing inside
+                containers = [
+                    child
+                    for child in containers
+                    if not (isinstance(child, np.ndarray) and child.dtype.kind != "O")
+                ]
         if total > budget:
             raise _over_budget(budget)
         if containers and depth >= max_depth:
@@ -380,7 +386,14 @@ def _plain_lists(entries: list[tuple[Any, Mapping]], section_key: str, scores: b
         return False
     sections = [section for section in sections if section is not None]
     values = list(itertools.chain.from_iterable(map(dict.values, sections)))
-    if set(map(type, values)) - {list}:
+    value_types = set(map(type, values))
+    if scores and np.ndarray in value_types:  # float rows of io.float_runs: nothing to refuse
+        arrays = [value for value in values if type(value) is np.ndarray]
+        if {(array.ndim, array.dtype) for array in arrays} != {(1, np.dtype(np.float64))}:
+            return False
+        values = [value for value in values if type(value) is not np.ndarray]
+        value_types.discard(np.ndarray)
+    if value_types - {list}:
         return False
     if not scores and max(map(len, values), default=0) > MAX_LABELS_PER_CLIP:
         return False

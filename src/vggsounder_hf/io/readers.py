@@ -185,7 +185,7 @@ def _check_file(path: Path) -> None:
 def _read_pickle(source: str) -> Any:
     try:
         with reading(source):
-            return load_pickle(source)
+            return load_pickle(source, float_arrays=True)
     except pickle.UnpicklingError as error:  # includes UnsafePickleError
         raise ReaderError(str(error)) from None
 

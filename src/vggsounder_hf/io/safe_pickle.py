@@ -15,12 +15,12 @@ Resource limits (:mod:`vggsounder_hf.io.limits`) are checked before anything is 
 (:class:`PickleLimitError`): memo indices bounded by the file size, numpy arrays of at most
 10 million elements never allocated before their data is read, no ``bytes(n)``, tuples nested
 at most 100 deep, at most max(20 million, file size) elements with every shared reference
-counted in full. Structure is read by the pure-Python unpickler (a dict memo, each opcode
-checked), runs of floats unpacked at once; a pickle that :func:`vggsounder_hf.io.fast_floats.
-scan` proves free of the C unpickler's hazards (the released files) is read by the C
-unpickler with the same globals, 20 times faster, and any error there sends it through the
-checked path. Any other problem (truncated or malformed, arguments of the wrong type, numbers
-out of range) is a :class:`pickle.UnpicklingError` naming the source.
+counted in full. Structure is read by the pure-Python unpickler (each opcode checked); a
+pickle that :func:`~vggsounder_hf.io.fast_floats.scan` proves free of the C unpickler's
+hazards (the released files) is read by the C unpickler with the same globals (lists of
+floats decoded in one pass: :mod:`~vggsounder_hf.io.float_runs`), and any error there sends
+it through the checked path. Other problems (truncated, malformed, wrong argument types,
+numbers out of range) are a :class:`pickle.UnpicklingError` naming the source.
 
 Example:
     >>> import collections, pickle
@@ -50,6 +50,7 @@ from numpy._core.numeric import _frombuffer
 
 from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.io.fast_floats import load_scanned
+from vggsounder_hf.io.float_runs import load_float_rows
 from vggsounder_hf.io.limits import (
     MAX_FILE_BYTES,
     MAX_NESTING,
@@ -74,8 +75,7 @@ class PickleLimitError(pickle.UnpicklingError):
 
 _CONTAINERS = (list, tuple, set, frozenset, dict)
 _SCALARS = (str, bytes, int, float, complex)
-_FLOAT_RUN = re.compile(rb"(?:G.{8})*", re.DOTALL)
-"""Consecutive ``BINFLOAT`` opcodes: how lists of scores are pickled."""
+_FLOAT_RUN = re.compile(rb"(?:G.{8})*", re.DOTALL)  # consecutive BINFLOATs: lists of scores
 
 
 @functools.lru_cache(maxsize=64)
@@ -84,8 +84,7 @@ def _float_run(size: int) -> struct.Struct:
     return struct.Struct(">" + "xd" * (size // 9))
 
 
-_NDARRAY = object()
-"""Stands for ``numpy.ndarray``: only ``_reconstruct`` may receive it (never call a class)."""
+_NDARRAY = object()  # stands for numpy.ndarray: only _reconstruct may receive it
 
 
 def _checked_dtype(spec: Any, align: Any = False, copy: Any = False) -> np.dtype:
@@ -383,10 +382,11 @@ _INVALID += (OverflowError, struct.error, BufferError)
 """What malformed input makes the unpickler or a stand-in raise (never our own bugs' types)."""
 
 
-def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
+def safe_loads(data: bytes, source: str = "<bytes>", *, float_arrays: bool = False) -> Any:
     """Unpickle ``data`` admitting only plain data (see the module docstring).
 
-    ``source`` names ``data`` in messages (a file name, usually).
+    ``source`` names ``data`` in messages. ``float_arrays=True``: lists of floats may come
+    back as read-only float64 arrays of the same values (:mod:`~vggsounder_hf.io.float_runs`).
 
     Raises:
         UnsafePickleError: The pickle references a disallowed global, opcode or argument.
@@ -400,8 +400,9 @@ def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
         _pickle.UnpicklingError: two.pkl: 17 more byte(s) after the end of the pickle at byte 17...
     """
     data = bytes(data)
+    fast_load = load_float_rows if float_arrays else load_scanned
     with paused_garbage_collection():
-        fast = load_scanned(
+        fast = fast_load(
             data,
             functools.partial(_find_global, _SCANNED_GLOBALS),
             lambda loaded: structure_size(loaded, element_budget(len(data))),
@@ -435,7 +436,7 @@ def safe_loads(data: bytes, source: str = "<bytes>") -> Any:
     return loaded
 
 
-def load_pickle(path: str | os.PathLike[str]) -> Any:
+def load_pickle(path: str | os.PathLike[str], *, float_arrays: bool = False) -> Any:
     """Read and safely unpickle the file at ``path`` (see :func:`safe_loads`); a file larger
     than :data:`~vggsounder_hf.io.limits.MAX_FILE_BYTES` is a :class:`PickleLimitError`."""
     source = os.fspath(path)
@@ -446,4 +447,4 @@ def load_pickle(path: str | os.PathLike[str]) -> Any:
                 f"{source}: {size} bytes is larger than the limit of {MAX_FILE_BYTES} bytes"
             )
         data = handle.read()
-    return safe_loads(data, source=source)
+    return safe_loads(data, source=source, float_arrays=float_arrays)
