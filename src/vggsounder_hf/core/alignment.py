@@ -102,21 +102,38 @@ class AlignedInput:
 
     Attributes:
         rows: Per ground-truth clip, the row of its prediction (``-1``: none).
-        predicted: Label sets: boolean ``(n_truth_clips, n_classes)``, empty where there is
-            no prediction. ``None`` for scores.
+        matrix: Label sets (or thresholded scores): the boolean ``(n_prediction_rows,
+            n_classes)`` predictions, by prediction row. ``None`` for top-k scores.
         ranking: Scores: the ``max(ks)`` best classes of every prediction row, best first.
-        class_major: Scores: ``(n_classes, n_prediction_rows)`` scores, so that a column's
-            clips are one gather away for AUC.
+        scores: Scores: the ``(n_prediction_rows, n_classes)`` score matrix (not copied).
     """
 
     rows: np.ndarray
-    predicted: np.ndarray | None = None
+    matrix: np.ndarray | None = None
     ranking: np.ndarray | None = None
-    class_major: np.ndarray | None = None
+    scores: np.ndarray | None = None
 
     @property
     def has_prediction(self) -> np.ndarray:
         return self.rows >= 0
+
+    def predicted_of(self, clip_indices: np.ndarray) -> np.ndarray:
+        """The boolean predictions of the given ground-truth clips (empty where there is
+        none), gathered from :attr:`matrix` without building :attr:`predicted`."""
+        assert self.matrix is not None
+        return take_rows(self.matrix, self.rows[clip_indices])
+
+    @cached_property
+    def predicted(self) -> np.ndarray | None:
+        """Label sets: boolean ``(n_truth_clips, n_classes)``, empty where there is no
+        prediction (built on first use). ``None`` for top-k scores."""
+        return None if self.matrix is None else take_rows(self.matrix, self.rows)
+
+    @cached_property
+    def class_major(self) -> np.ndarray | None:
+        """Scores: ``(n_classes, n_prediction_rows)`` (built on first use; scoring reads
+        :attr:`scores` block by block instead)."""
+        return None if self.scores is None else np.ascontiguousarray(self.scores.T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -132,7 +149,8 @@ class ColumnView:
         y_true: Boolean truth of the scored clips, the column's label subset.
         y_pred: Label sets: the predictions of the scored clips. ``None`` for scores.
         ranking: Scores: the ranked classes of the scored clips.
-        class_scores: Scores: ``(n_classes, n_scored)`` scores of the scored clips.
+        scores: Scores: the input's whole ``(n_prediction_rows, n_classes)`` score matrix.
+        score_rows: Scores: the row of :attr:`scores` of each scored clip.
     """
 
     spec: Column
@@ -141,11 +159,20 @@ class ColumnView:
     y_true: np.ndarray
     y_pred: np.ndarray | None = None
     ranking: np.ndarray | None = None
-    class_scores: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    score_rows: np.ndarray | None = None
 
     @property
     def num_clips(self) -> int:
         return len(self.clips)
+
+    @cached_property
+    def class_scores(self) -> np.ndarray | None:
+        """Scores: ``(n_classes, n_scored)`` scores of the scored clips, class-major (built
+        on first use, gathered then transposed)."""
+        if self.scores is None:
+            return None
+        return np.ascontiguousarray(self.scores[self.score_rows].T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,33 +227,22 @@ class AlignedModel:
         spec = column(name)
         given = self.inputs[spec.input]
         mask = self.mask(clips)
-        in_column = mask & self.truth.labels(spec.name).any(axis=1)
+        in_column = mask & self.truth.clips_with_labels(spec.name)
         has_prediction = given.has_prediction
-        num_missing = int((in_column & ~has_prediction).sum())
-        if self.kind == "labels":
-            clip_indices = np.flatnonzero(
-                in_column & has_prediction if self.has_scores else in_column
-            )
-            return ColumnView(
-                spec,
-                clip_indices,
-                num_missing,
-                self.truth.labels(spec.name)[clip_indices],
-                y_pred=given.predicted[clip_indices],
-                class_scores=(
-                    given.class_major[:, given.rows[clip_indices]] if self.has_scores else None
-                ),
-            )
-        clip_indices = np.flatnonzero(in_column & has_prediction)
+        num_missing = int(np.count_nonzero(in_column & ~has_prediction))
+        if self.kind != "labels" or self.has_scores:
+            in_column &= has_prediction
+        clip_indices = np.flatnonzero(in_column)
+        y_true = self.truth.labels(spec.name)[clip_indices]
         prediction_rows = given.rows[clip_indices]
-        return ColumnView(
-            spec,
-            clip_indices,
-            num_missing,
-            self.truth.labels(spec.name)[clip_indices],
-            ranking=given.ranking[prediction_rows],
-            class_scores=given.class_major[:, prediction_rows],
-        )
+        scores = {"scores": given.scores, "score_rows": prediction_rows}
+        if self.kind == "labels":
+            y_pred = take_rows(given.matrix, prediction_rows)
+            if not self.has_scores:
+                return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred)
+            return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred, **scores)
+        ranking = given.ranking[prediction_rows]
+        return ColumnView(spec, clip_indices, num_missing, y_true, ranking=ranking, **scores)
 
     def confusion_clips(self, clips: object, ground_truth: str | None = None) -> np.ndarray:
         """Indices of the clips μ is computed over: every clip of ``clips`` for label sets,
@@ -251,7 +267,7 @@ class AlignedModel:
         subset = _mu_subset(ground_truth or self.mu_ground_truth)
         all_labels = self.truth.labels(subset)[clip_indices]
         if self.kind == "labels":
-            return np.any(all_labels & given.predicted[clip_indices], axis=1)
+            return np.any(all_labels & given.predicted_of(clip_indices), axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]
         return np.take_along_axis(all_labels, top_1, axis=1)[:, 0]
 
@@ -309,20 +325,13 @@ def align(
             rows_by_ids[id(given.video_ids)] = _rows_in_truth(truth, given.video_ids)
         rows, _ = rows_by_ids[id(given.video_ids)]
         if predictions.kind == "labels":
-            inputs[modality] = AlignedInput(rows, predicted=_predicted_rows(given.matrix, rows))
+            inputs[modality] = AlignedInput(rows, matrix=given.matrix)
         elif threshold is not None:
             predicted = ranking_core.threshold_mask(given.matrix, threshold, sigmoid)
-            inputs[modality] = AlignedInput(
-                rows,
-                predicted=_predicted_rows(predicted, rows),
-                class_major=np.ascontiguousarray(given.matrix.T),
-            )
+            inputs[modality] = AlignedInput(rows, matrix=predicted, scores=given.matrix)
         else:
-            inputs[modality] = AlignedInput(
-                rows,
-                ranking=ranking_core.top_k_ranking(given.matrix, max(ks), tie_break),
-                class_major=np.ascontiguousarray(given.matrix.T),
-            )
+            ranking = ranking_core.top_k_ranking(given.matrix, max(ks), tie_break)
+            inputs[modality] = AlignedInput(rows, ranking=ranking, scores=given.matrix)
     unknown = _unknown_clips(predictions, truth, rows_by_ids)
     return AlignedModel(
         truth,
@@ -369,7 +378,11 @@ def _unknown_clips(
     return len(ids - known)
 
 
-def _predicted_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``matrix[rows]`` with an empty (all-False) row wherever ``rows`` is ``-1``."""
-    with_empty_row = np.concatenate([matrix, np.zeros((1, matrix.shape[1]), matrix.dtype)])
-    return with_empty_row[rows]  # -1 picks the appended empty row
+    if not len(rows) or rows.min() >= 0:
+        return matrix[rows]
+    taken = np.zeros((len(rows), matrix.shape[1]), dtype=matrix.dtype)
+    found = rows >= 0
+    taken[found] = matrix[rows[found]]
+    return taken

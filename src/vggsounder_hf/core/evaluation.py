@@ -67,6 +67,7 @@ from vggsounder_hf.core.coerce import as_ground_truth, as_predictions
 from vggsounder_hf.core.ground_truth import GroundTruth, check_overlap
 from vggsounder_hf.core.parallel import checked_threads, default_threads, run_in_order
 from vggsounder_hf.core.predictions import ModelPredictions
+from vggsounder_hf.core.ranking_blocks import ranking_metrics_of_rows
 from vggsounder_hf.core.schema import (
     COLUMNS,
     DEFAULT_CLIP_SET,
@@ -288,7 +289,7 @@ def column_scores(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
         counts = functional.label_set_counts(view.y_true, view.y_pred)
         for metric, value in functional.scores_from_counts(counts).items():
             results[ResultKey(name, metric).format()] = value
-        if view.class_scores is None:
+        if view.scores is None:
             return results
     else:
         results.update(_top_k_scores(model, view))
@@ -406,9 +407,8 @@ def modality_confusion_per_clip(
 
 
 def _ranking_per_class(view: ColumnView) -> tuple[np.ndarray, np.ndarray]:
-    return functional.ranking_metrics_class_major(
-        np.ascontiguousarray(view.y_true.T), view.class_scores
-    )
+    # Block by block from the row-major scores: no whole transposed matrix.
+    return ranking_metrics_of_rows(view.y_true, view.scores, view.score_rows)
 
 
 def _per_class(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
@@ -416,7 +416,7 @@ def _per_class(model: AlignedModel, view: ColumnView) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if model.kind == "labels":
         result["f1"] = _per_class_f1(view.y_true, view.y_pred, names)
-        if view.class_scores is None:
+        if view.scores is None:
             return result
     for k in model.ks if model.kind == "scores" else ():
         y_pred = functional.ranking_to_mask(view.ranking[:, :k], model.truth.num_classes)

@@ -123,6 +123,15 @@ class GroundTruth:
             cache[column] = mask
         return cache[column]
 
+    def clips_with_labels(self, column: str = "all") -> np.ndarray:
+        """Per clip, whether it has a label of one column's subset (kept, read-only)."""
+        cache = self.__dict__.setdefault("_clips_by_subset", {})
+        if column not in cache:
+            flags = self.labels(column).any(axis=1)
+            flags.flags.writeable = False
+            cache[column] = flags
+        return cache[column]
+
     def mask(self, clip_set: ClipSet) -> np.ndarray:
         """Boolean mask of the clips that pass a clip-set filter
         (see :mod:`vggsounder_hf.core.clip_sets`)."""
@@ -368,7 +377,7 @@ def check_clip_set(
             "metric would be undefined"
         )
     chosen = dict.fromkeys(column(item).name for item in columns)
-    empty = tuple(item for item in chosen if not truth.labels(item)[mask].any())
+    empty = tuple(item for item in chosen if not truth.clips_with_labels(item)[mask].any())
     if empty:
         warnings.warn(
             f"column(s) {', '.join(map(repr, empty))} have no clip in clip set {name!r} of "

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.ranking_blocks import top_k_rows
 from vggsounder_hf.core.schema import TIE_BREAKS, TieBreak
 
 
@@ -159,9 +160,8 @@ def top_k_ranking(scores: Any, k: int, tie_break: TieBreak = "reference") -> np.
         raise ValueError(f"k must be between 1 and {n_classes}, got {k}")
     if tie_break not in TIE_BREAKS:
         raise ValueError(f"tie_break must be one of {TIE_BREAKS}, got {tie_break!r}")
-    if tie_break == "lowest_index":
-        return np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    return np.argsort(scores, axis=1)[:, : -k - 1 : -1]
+    # The k + 1 best of each row by partition; a full sort only for rows tied at the cut.
+    return top_k_rows(scores, k, tie_break)
 
 
 def ranking_to_mask(ranking: np.ndarray, num_classes: int) -> np.ndarray:
