@@ -3,7 +3,8 @@
 A small collector of the project's own reads the fenced blocks of each documented file:
 
 * ```` ```python ```` blocks run in document order, in one namespace per file; a block with
-  ``>>>`` prompts runs as a doctest (``ELLIPSIS``), others with ``exec``;
+  ``>>>`` prompts runs as a doctest (``ELLIPSIS``; ``NORMALIZE_WHITESPACE``, so that a long
+  result may wrap), others with ``exec``;
 * ```` ```console ```` / ```` ```bash ```` lines ``$ vggsounder-...`` run in-process through
   the commands' ``main()``; the lines that follow a command up to the next ``$`` are its
   expected stdout; a Markdown block between ``<!-- output -->`` and ``<!-- /output -->``
@@ -13,8 +14,9 @@ A small collector of the project's own reads the fenced blocks of each documente
 
 Each file runs in its own temporary folder next to a link ``../shared`` to the shared data,
 so that the docs' ``../shared/data/...`` paths hold; the folder also holds ``model.pkl`` and
-``mine.pkl`` (the released Gemini 1.5 Pro predictions) and ``vggsound_test_labels.csv``, the
-names the docs use for "your file".
+``mine.pkl`` (the released Gemini 1.5 Pro predictions, also under their own name
+``gemini-1.5-pro.pkl``) and ``vggsound_test_labels.csv``, the names the docs use for "your
+file".
 """
 
 from __future__ import annotations
@@ -44,11 +46,7 @@ DOCUMENTED = (
     "src/vggsounder_hf/hf/metric/vggsounder/README.md",
     "src/vggsounder_hf/hf/templates/dataset_card.md.tmpl",
 )
-XFAIL = {
-    # Being rewritten by others (issue 16): remove an entry once its file passes.
-    "docs/trainer.md": "docs/trainer.md is being rewritten to run (issue 16)",
-    "src/vggsounder_hf/hf/metric/vggsounder/README.md": "the metric card is being rewritten",
-}
+XFAIL: dict[str, str] = {}
 """Files whose examples may fail for now, in one place."""
 CARD_VALUES = {"repo_id": "./vggsounder-hub", "default_version": "1.0"}
 """The dataset card's placeholders in its code, as a local export fills them."""
@@ -121,7 +119,7 @@ class _Sandbox:
         self.cwd.mkdir()
         (root / "shared").exists() or (root / "shared").symlink_to(shared.parent)
         model = shared / "model-predictions" / "gemini-1.5-pro.pkl"
-        for name in ("model.pkl", "mine.pkl"):
+        for name in ("model.pkl", "mine.pkl", model.name):
             (self.cwd / name).symlink_to(model)
         labels = shared / "vggsound" / "vggsound_test_labels.csv"
         (self.cwd / "vggsound_test_labels.csv").symlink_to(labels)
@@ -176,7 +174,8 @@ def _run_python(code: str, where: str, namespace: dict) -> None:
             exec(compile(code, where, "exec"), namespace)
             return
         test = doctest.DocTestParser().get_doctest(code, namespace, where, where, 0)
-        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS, verbose=False)
+        flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        runner = doctest.DocTestRunner(optionflags=flags, verbose=False)
         report = io.StringIO()
         runner.run(test, out=report.write, clear_globs=False)
     assert runner.failures == 0, f"{where}:\n{report.getvalue()}"
