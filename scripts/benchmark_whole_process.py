@@ -92,10 +92,9 @@ def _summary(values: list[float]) -> str:
 
 
 def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
-    """The synthetic score model written as the authors' pickle and as our Parquet table."""
-    import numpy as np
-    import pandas as pd
-
+    """The synthetic score model written as the authors' pickle and as our Parquet table (by
+    the project's PredictionWriter)."""
+    from vggsounder_hf.io.prediction_writer import PredictionWriter
     from vggsounder_hf.io.sources import load_release
 
     spec = importlib.util.spec_from_file_location(
@@ -111,13 +110,9 @@ def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
     )
     pickle_path, parquet_path = _input_paths(folder)
     pickle_path.write_bytes(pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL))
-    rows = [(v, m, s) for v, entry in mapping.items() for m, s in entry["logits"].items()]
-    frame = pd.DataFrame(
-        np.array([s for _, _, s in rows]), columns=[f"score_{i}" for i in range(309)]
-    )
-    frame.insert(0, "input_modality", [m for _, m, _ in rows])
-    frame.insert(0, "video_id", [v for v, _, _ in rows])
-    frame.to_parquet(parquet_path, index=False)
+    with PredictionWriter(parquet_path, "scores", class_names=release.class_names) as writer:
+        for video_id, entry in mapping.items():
+            writer.add(video_id, **entry["logits"])
     return pickle_path, parquet_path
 
 

@@ -12,7 +12,7 @@ import datasets
 import pytest
 
 from vggsounder_hf.hf.builder import VGGSounderBuilder
-from vggsounder_hf.io import sources
+from vggsounder_hf.io import authors_wheel, sources
 from vggsounder_hf.io.annotations import AnnotationError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -232,6 +232,7 @@ def test_fallback_download_when_the_wheel_is_absent(monkeypatch, tmp_path, vggso
         return FakeDownloadManager()
 
     monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    monkeypatch.setattr(authors_wheel, "_dist_info_file", lambda name: authors_wheel._UNKNOWN)
     monkeypatch.setattr(sources, "make_download_manager", make_download_manager)
     cache = tmp_path / "cache"
     builder = VGGSounderBuilder(config_name="0.1.6", cache_dir=str(cache))

@@ -622,6 +622,7 @@ def test_each_model_is_aligned_once_for_every_report(
         "mu_ground_truth": "all_labels",
         "threshold": None,
         "sigmoid": False,
+        "threads": None,  # the machine's cores
     }
     assert calls == [options] * 2
     names = [line.split("  ")[0] for line in out.splitlines()[4:]]

@@ -6,11 +6,13 @@ import hashlib
 import importlib.metadata
 import pickle
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from vggsounder_hf.io import sources
+from vggsounder_hf.io import authors_wheel, sources
 from vggsounder_hf.io.annotations import AnnotationError
 from vggsounder_hf.io.sources import (
     DEFAULT_LABEL_VERSION,
@@ -57,6 +59,8 @@ def patch_distribution(monkeypatch, replacement):
         return replacement
 
     monkeypatch.setattr(importlib.metadata, "distribution", distribution)
+    # The fast .dist-info finder would find the real wheel: leave the answer to the stand-in.
+    monkeypatch.setattr(authors_wheel, "_dist_info_file", lambda name: authors_wheel._UNKNOWN)
 
 
 def without_wheel(monkeypatch):
@@ -132,6 +136,59 @@ def test_wheel_files_are_found_via_importlib_metadata_and_equal_shared(vggsounde
         assert path.read_bytes() == (vggsounder_data / name).read_bytes()
     assert files.annotations_sha256 == sha256(vggsounder_data / FILES[version][0])
     assert files.classes_sha256 == sha256(vggsounder_data / "classes.csv")
+
+
+@pytest.mark.parametrize("name", ["classes.csv", "vggsounder+background-music.csv"])
+def test_the_dist_info_finder_finds_what_importlib_metadata_finds(name):
+    fast = authors_wheel._dist_info_file(name)
+    assert fast is not authors_wheel._UNKNOWN  # pip's layout: decided without importlib.metadata
+    assert fast == authors_wheel._metadata_wheel_file(name)
+    assert authors_wheel._dist_info_file("not-in-the-wheel.csv") is None
+
+
+def _site_folder(tmp_path, monkeypatch, info: str, record: str | None) -> Path:
+    """A folder first on sys.path holding vggsounder/data/classes.csv and ``info``."""
+    site = tmp_path / "site"
+    (site / "vggsounder" / "data").mkdir(parents=True)
+    (site / "vggsounder" / "data" / "classes.csv").write_text("dog\n")
+    (site / info).mkdir()
+    if record is not None:
+        (site / info / "RECORD").write_text(record)
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "missing"), str(site), *sys.path])
+    return site
+
+
+def test_the_first_dist_info_on_sys_path_decides_by_its_record(tmp_path, monkeypatch):
+    record = "vggsounder/__init__.py,sha256=x,1\nvggsounder/data/classes.csv,sha256=y,4\n"
+    site = _site_folder(tmp_path, monkeypatch, "vggsounder-1.0.dist-info", record)
+    assert authors_wheel.wheel_file("classes.csv") == site / "vggsounder" / "data" / "classes.csv"
+    # Listed in RECORD but absent, or present but not listed: not the wheel's file.
+    assert authors_wheel.wheel_file("vggsounder+background-music.csv") is None
+    (site / "vggsounder-1.0.dist-info" / "RECORD").write_text("vggsounder/__init__.py,,\n")
+    assert authors_wheel.wheel_file("classes.csv") is None
+
+
+def test_a_dist_info_without_record_is_looked_up_where_the_file_would_be(tmp_path, monkeypatch):
+    site = _site_folder(tmp_path, monkeypatch, "VGGSounder-1.0.dist-info", None)
+    assert authors_wheel.wheel_file("classes.csv") == site / "vggsounder" / "data" / "classes.csv"
+
+
+def test_other_layouts_are_left_to_importlib_metadata(tmp_path, monkeypatch):
+    _site_folder(tmp_path, monkeypatch, "vggsounder-1.0.egg-info", None)
+    assert authors_wheel._dist_info_file("classes.csv") is authors_wheel._UNKNOWN
+    asked = []
+    monkeypatch.setattr(authors_wheel, "_metadata_wheel_file", lambda name: asked.append(name))
+    authors_wheel.wheel_file("classes.csv")
+    assert asked == ["classes.csv"]
+
+
+def test_finding_the_wheel_does_not_import_importlib_metadata():
+    code = (
+        "import sys; from vggsounder_hf.io.sources import load_release; load_release('1.0'); "
+        "print('importlib.metadata' in sys.modules)"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert found.stdout.strip() == "False", found.stderr
 
 
 def test_tampered_wheel_file_stops_with_both_hashes(monkeypatch, tmp_path, vggsounder_data):

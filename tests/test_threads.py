@@ -44,6 +44,17 @@ def test_score_model_results_do_not_depend_on_threads(score_model, threads):
     _same(one, score(model, "full", threads=threads))
 
 
+@pytest.mark.parametrize("threads", [2, 4])
+def test_rankings_of_the_inputs_do_not_depend_on_threads(score_model, truth_1_0, threads):
+    mapping, one = score_model
+    predictions = ModelPredictions.from_mapping(mapping, truth_1_0.class_names)
+    many = align(truth_1_0, predictions, ks=(1, 3, 5, 10), threads=threads)
+    assert set(many.inputs) == set(one.inputs) == {"a", "v", "av"}
+    for modality, given in one.inputs.items():
+        np.testing.assert_array_equal(many.inputs[modality].ranking, given.ranking)
+        assert many.inputs[modality].ranking.shape == (len(predictions[modality].video_ids), 10)
+
+
 def test_per_class_results_do_not_depend_on_threads(score_model):
     _, model = score_model
     one = score(model, "default", per_class=True, threads=1)

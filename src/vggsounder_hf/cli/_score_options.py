@@ -100,6 +100,7 @@ def alignment_options(args: argparse.Namespace, ks: tuple[int, ...]) -> dict[str
         "mu_ground_truth": protocol(args.protocol).mu_ground_truth,
         "threshold": getattr(args, "threshold", None),
         "sigmoid": getattr(args, "sigmoid", False),
+        "threads": getattr(args, "threads", None),
     }
 
 

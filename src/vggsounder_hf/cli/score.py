@@ -262,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=_positive_int,
         metavar="N",
-        help="score the columns of score models on N threads; the numbers do not depend on it "
+        help="rank and score the columns of score models on N threads; the numbers do not "
+        "depend on it "
         f"(default: the machine's cores, at most {MAX_DEFAULT_THREADS}: here "
         f"{default_threads()})",
     )

@@ -37,6 +37,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -45,6 +47,7 @@ import numpy as np
 
 from vggsounder_hf.core import ranking as ranking_core
 from vggsounder_hf.core.ground_truth import GroundTruth
+from vggsounder_hf.core.parallel import checked_threads, default_threads, run_in_order
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -120,14 +123,24 @@ class AlignedInput:
     def predicted_of(self, clip_indices: np.ndarray) -> np.ndarray:
         """The boolean predictions of the given ground-truth clips (empty where there is
         none), gathered from :attr:`matrix` without building :attr:`predicted`."""
+        return self.padded_matrix[self.rows[clip_indices]]
+
+    def predicted_rows(self, prediction_rows: np.ndarray) -> np.ndarray:
+        """The boolean predictions of the given prediction rows, an empty row for ``-1``."""
+        return self.padded_matrix[prediction_rows]
+
+    @cached_property
+    def padded_matrix(self) -> np.ndarray:
+        """:attr:`matrix` with one empty row appended, the row that ``-1`` picks."""
         assert self.matrix is not None
-        return take_rows(self.matrix, self.rows[clip_indices])
+        empty = np.zeros((1, self.matrix.shape[1]), self.matrix.dtype)
+        return np.concatenate([self.matrix, empty])
 
     @cached_property
     def predicted(self) -> np.ndarray | None:
         """Label sets: boolean ``(n_truth_clips, n_classes)``, empty where there is no
         prediction (built on first use). ``None`` for top-k scores."""
-        return None if self.matrix is None else take_rows(self.matrix, self.rows)
+        return None if self.matrix is None else self.padded_matrix[self.rows]
 
     @cached_property
     def class_major(self) -> np.ndarray | None:
@@ -237,7 +250,7 @@ class AlignedModel:
         prediction_rows = given.rows[clip_indices]
         scores = {"scores": given.scores, "score_rows": prediction_rows}
         if self.kind == "labels":
-            y_pred = take_rows(given.matrix, prediction_rows)
+            y_pred = given.predicted_rows(prediction_rows)
             if not self.has_scores:
                 return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred)
             return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred, **scores)
@@ -285,6 +298,7 @@ def align(
     mu_ground_truth: str = "all_labels",
     threshold: float | None = None,
     sigmoid: bool = False,
+    threads: int | None = None,
 ) -> AlignedModel:
     """Match a model's predictions to the ground truth once (and rank its scores once).
 
@@ -304,6 +318,8 @@ def align(
             the module docstring). Ignored for label-set predictions, like ``ks``.
         sigmoid: With ``threshold``: apply the logistic function to the scores first (for
             logits; as torchmetrics), so that ``threshold=0.5`` means probability > 0.5.
+        threads: Threads ranking the inputs' scores (numpy's sorts release the GIL; ``None``:
+            the cores, at most 4). The ranking is the same for any number.
 
     Raises:
         ValueError: Bad ``ks``, ``tie_break``, ``threshold`` or ``sigmoid``, or class lists
@@ -330,8 +346,9 @@ def align(
             predicted = ranking_core.threshold_mask(given.matrix, threshold, sigmoid)
             inputs[modality] = AlignedInput(rows, matrix=predicted, scores=given.matrix)
         else:
-            ranking = ranking_core.top_k_ranking(given.matrix, max(ks), tie_break)
-            inputs[modality] = AlignedInput(rows, ranking=ranking, scores=given.matrix)
+            inputs[modality] = AlignedInput(rows, scores=given.matrix)
+    threads = default_threads() if threads is None else checked_threads(threads)
+    inputs = _ranked(inputs, max(ks), tie_break, threads)
     unknown = _unknown_clips(predictions, truth, rows_by_ids)
     return AlignedModel(
         truth,
@@ -351,6 +368,22 @@ def _mu_subset(ground_truth: str) -> str:
     if ground_truth not in MU_GROUND_TRUTHS:
         raise ValueError(f"mu_ground_truth must be one of {MU_GROUND_TRUTHS}, got {ground_truth!r}")
     return "all" if ground_truth == "all_labels" else "av"
+
+
+def _ranked(
+    inputs: dict[str, AlignedInput], k: int, tie_break: TieBreak, threads: int
+) -> dict[str, AlignedInput]:
+    """``inputs`` with the top-``k`` ranking of every input scored by top-k, the inputs
+    ranked on up to ``threads`` threads."""
+    to_rank = [name for name, given in inputs.items() if given.scores is not None]
+    to_rank = [name for name in to_rank if inputs[name].matrix is None]
+    rank = functools.partial(ranking_core.top_k_ranking, k=k, tie_break=tie_break)
+    tasks = [functools.partial(rank, inputs[name].scores) for name in to_rank]
+    rankings = dict(zip(to_rank, run_in_order(tasks, threads), strict=True))
+    return {
+        name: dataclasses.replace(given, ranking=rankings[name]) if name in rankings else given
+        for name, given in inputs.items()
+    }
 
 
 def _rows_in_truth(truth: GroundTruth, video_ids: np.ndarray) -> tuple[np.ndarray, int]:
@@ -376,13 +409,3 @@ def _unknown_clips(
     for modality in predictions.input_modalities:
         ids.update(predictions[modality].video_ids.tolist())
     return len(ids - known)
-
-
-def take_rows(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``matrix[rows]`` with an empty (all-False) row wherever ``rows`` is ``-1``."""
-    if not len(rows) or rows.min() >= 0:
-        return matrix[rows]
-    taken = np.zeros((len(rows), matrix.shape[1]), dtype=matrix.dtype)
-    found = rows >= 0
-    taken[found] = matrix[rows[found]]
-    return taken

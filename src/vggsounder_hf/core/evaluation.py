@@ -143,7 +143,7 @@ def evaluate_predictions(
             is one of its AV labels (the paper's Table 2). ``None``: the protocol's.
         threshold, sigmoid: Score models: every class scored (``sigmoid=True``: whose
             sigmoid is) above ``threshold`` instead of top-k; keys without ``@k`` (``align``).
-        threads: Threads for a score model's columns (``None``: the cores, at most 4).
+        threads: Threads ranking and scoring a score model (``None``: the cores, at most 4).
 
     Returns:
         A flat ``dict`` of results (see the module docstring for the names), plus
@@ -157,7 +157,7 @@ def evaluate_predictions(
     columns = checked_columns(columns)
     check_bootstrap_options(bootstrap, confidence, seed, ranking_resamples)
     alignment = {"ks": ks, "tie_break": tie_break, "threshold": threshold, "sigmoid": sigmoid}
-    model = _aligned(truth, predictions, protocol, mu_ground_truth, **alignment)
+    model = _aligned(truth, predictions, protocol, mu_ground_truth, **alignment, threads=threads)
     if not isinstance(predictions, AlignedModel):
         check_overlap(truth, predictions, clip_set)  # warns when no prediction matches
     return score(
@@ -184,6 +184,7 @@ def _aligned(
     tie_break: TieBreak,
     threshold: float | None = None,
     sigmoid: bool = False,
+    threads: int | None = None,
 ) -> AlignedModel:
     """The model aligned to ``truth`` with the protocol's μ (or the given aligned model,
     checked to fit)."""
@@ -214,6 +215,7 @@ def _aligned(
         mu_ground_truth=mu,
         threshold=threshold,
         sigmoid=sigmoid,
+        threads=threads,
     )
 
 

@@ -58,7 +58,8 @@ from typing import Any
 from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import PREDICTION_KINDS, PredictionKind
-from vggsounder_hf.io.limits import MAX_FILE_BYTES, abbreviated, check_values, element_budget
+from vggsounder_hf.io.arrow_scores import checked_parquet_schema, first_line, read_score_table
+from vggsounder_hf.io.limits import MAX_FILE_BYTES, abbreviated, check_values
 from vggsounder_hf.io.safe_pickle import load_pickle
 from vggsounder_hf.io.tables import ID_COLUMNS, ReaderError, Where, predictions_from_table, reading
 
@@ -148,6 +149,11 @@ def read_predictions(
     _check_file(Path(path))
     if kind is not None and kind not in PREDICTION_KINDS:
         raise ReaderError(f"{source}: kind must be one of {PREDICTION_KINDS}, got {kind!r}")
+    if chosen == "parquet" and kind != "labels":
+        checked_parquet_schema(Path(path))  # the size limits, before any data is read
+        fast = read_score_table(Path(path), class_names, source)
+        if fast is not None:
+            return fast
     if chosen in ("csv", "parquet"):
         frame, where = read_table(Path(path), chosen)
         return predictions_from_table(frame, class_names, source, kind=kind, where=where)
@@ -394,7 +400,7 @@ def _read_csv(path: Path, lines: _CsvLines) -> Any:
                 return pd.read_csv(path, dtype=dtype, **options)
         except (pd.errors.ParserWarning, pd.errors.ParserError) as error:
             lines.check_widths()
-            raise ReaderError(f"{path}: malformed CSV ({_first_line(error)})") from None
+            raise ReaderError(f"{path}: malformed CSV ({first_line(error)})") from None
         except pd.errors.EmptyDataError:
             raise ReaderError(f"{path}: file is empty (no header line)") from None
 
@@ -404,36 +410,14 @@ def _read_parquet(path: Path) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    try:
-        metadata = pq.read_metadata(path)
-        schema = metadata.schema.to_arrow_schema()
-    except Exception as error:  # pyarrow raises several unrelated types
-        raise ReaderError(f"{path}: not a readable Parquet file ({_first_line(error)})") from None
-    budget = element_budget(path.stat().st_size)
-    cells = metadata.num_rows * metadata.num_columns
-    expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    if cells > budget or expanded > 8 * budget:
-        raise ReaderError(
-            f"{path}: {metadata.num_rows} rows of {metadata.num_columns} columns "
-            f"({expanded} bytes uncompressed) exceed the limit of {budget} cells for a file "
-            "of this size"
-        )
-    names = schema.names
-    repeated = sorted({name for name in names if names.count(name) > 1})
-    if repeated:
-        raise ReaderError(f"{path}: repeated column(s) {', '.join(repeated)}")
+    schema = checked_parquet_schema(path)
     # Text columns stay dictionary-encoded: a repeated string is decoded once, not per row.
     kinds = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary)
     text = [field.name for field in schema if any(kind(field.type) for kind in kinds)]
     try:
         frame = pq.read_table(path, read_dictionary=text or None).to_pandas()
     except Exception as error:
-        raise ReaderError(f"{path}: not a readable Parquet file ({_first_line(error)})") from None
+        raise ReaderError(f"{path}: not a readable Parquet file ({first_line(error)})") from None
     for name in text:
         frame[name] = frame[name].astype(object)
     return frame
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -8,7 +8,7 @@ Sources, in priority order:
    pinned sha256: they may be deliberately custom. Their sha256 is still computed and recorded
    (it keys the ``datasets`` cache).
 2. The CSVs inside the installed authors' wheel ``vggsounder==1.0``, located through
-   ``importlib.metadata`` (the authors' package is never imported).
+   :mod:`vggsounder_hf.io.authors_wheel` (the authors' package is never imported).
 3. A download through a ``datasets`` ``DownloadManager`` from the authors' GitHub repository at
    a pinned commit.
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.schema import CLASSES_FILE, DEFAULT_LABEL_RELEASE, LABEL_RELEASES
 from vggsounder_hf.io import release_cache, vggsound
 from vggsounder_hf.io.annotations import read_class_names, read_clip_table
+from vggsounder_hf.io.authors_wheel import AUTHORS_DISTRIBUTION, wheel_file
 from vggsounder_hf.io.clips import Clip
 
 __all__ = [
@@ -74,12 +74,9 @@ LABEL_VERSIONS = LABEL_RELEASES
 DEFAULT_LABEL_VERSION = DEFAULT_LABEL_RELEASE
 """The release used when none is named: :data:`vggsounder_hf.core.schema.DEFAULT_LABEL_RELEASE`."""
 
-AUTHORS_DISTRIBUTION = "vggsounder"
-"""Distribution name of the authors' PyPI package (and of its importable package)."""
 AUTHORS_WHEEL_VERSION = "1.0"
 """The wheel whose data files the pins below were computed from (a package version, not a label
 release)."""
-_WHEEL_DATA_DIR = "vggsounder/data"
 
 GITHUB_REPOSITORY = "Bizilizi/VGGSounder"
 GITHUB_COMMIT = "b54eb3abc2450d39e4bf9b37ad05f0aa1e0f44f2"
@@ -281,23 +278,6 @@ def _verified(pin: PinnedFile, path: Path, verify: bool) -> str:
     return digest
 
 
-def _wheel_file(name: str) -> Path | None:
-    """Path of ``vggsounder/data/<name>`` in the installed authors' wheel, if there is one."""
-    try:
-        dist = importlib.metadata.distribution(AUTHORS_DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    wanted = f"{_WHEEL_DATA_DIR}/{name}"
-    if dist.files is not None:
-        entries = [entry for entry in dist.files if entry.as_posix() == wanted]
-        if not entries:
-            return None
-        located = Path(dist.locate_file(entries[0]))
-    else:  # no RECORD: look where the file would be
-        located = Path(dist.locate_file(wanted))
-    return located if located.is_file() else None
-
-
 def _pinned_files(
     pins: list[PinnedFile],
     download_manager: Any,
@@ -305,7 +285,7 @@ def _pinned_files(
     verify: bool,
 ) -> tuple[str, list[tuple[Path, str]]]:
     """Locate pinned files in the wheel, else download them; return (source, [(path, sha)])."""
-    in_wheel = [_wheel_file(pin.name) for pin in pins]
+    in_wheel = [wheel_file(pin.name) for pin in pins]
     if all(path is not None for path in in_wheel):
         source, paths = "wheel", in_wheel
     else:
