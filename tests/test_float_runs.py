@@ -5,6 +5,7 @@ refuses."""
 
 from __future__ import annotations
 
+import functools
 import pickle
 import pickletools
 import struct
@@ -18,9 +19,12 @@ from vggsounder_hf.core.errors import PredictionError
 from vggsounder_hf.io import float_runs
 from vggsounder_hf.io.readers import read_predictions
 from vggsounder_hf.io.safe_pickle import (
+    _SCANNED_GLOBALS,
     PickleLimitError,
     UnsafePickleError,
+    _find_global,
     _RestrictedUnpickler,
+    load_pickle,
     safe_loads,
 )
 
@@ -250,3 +254,62 @@ def test_scores_that_are_not_finite_name_the_clip_on_the_fast_path(tmp_path, rel
     path.write_bytes(pickle.dumps(mapping, protocol=4))
     with pytest.raises(PredictionError, match=f"clip {clip!r}, input 'av'.*NaN"):
         read_predictions(path, release_1_0.class_names)
+
+
+# ------------------------------------------------------------- decoding into the file's buffer
+
+
+def _rows_loaded(data, check=len):
+    find = functools.partial(_find_global, _SCANNED_GLOBALS)
+    return float_runs.load_float_rows(data, find, check)
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param([[float(i) for i in range(500)]] * 1, id="a-list-at-the-first-bytes"),
+        pytest.param(_scores(30, seed=3), id="score-model-with-lists-split-by-frames"),
+        pytest.param(
+            [[0.25] * 17, "x" * 70_000, [1.5] * 900, "y" * 70_000, [-0.0] * 16],
+            id="unframed-text-between",
+        ),
+    ],
+)
+def test_a_bytearray_is_decoded_in_place_to_the_same_bits(protocol, value):
+    data = pickle.dumps(value, protocol=protocol)
+    if len(data) < 4096:
+        data = pickle.dumps([value, "p" * 5000], protocol=protocol)
+    copied = _rows_loaded(data)
+    buffer = bytearray(data)
+    in_place = _rows_loaded(buffer)
+    assert copied is not None and in_place is not None
+    assert _bits(in_place[0]) == _bits(copied[0]) == _bits(_checked(data))
+    assert _arrays_in(in_place[0]) >= 1
+    assert bytes(buffer) != data  # the floats now lie in the file's own buffer
+
+
+def test_the_in_place_arrays_are_read_only_views_of_the_buffer():
+    buffer = bytearray(pickle.dumps(_scores(20), protocol=4))
+    row = _rows_loaded(buffer)[0]["clip000003_000001"]["logits"]["v"]
+    assert not row.flags.writeable
+    assert np.shares_memory(row, np.frombuffer(buffer, np.uint8))
+
+
+def test_a_bytearray_the_fast_path_declines_is_left_as_it_was():
+    data = pickle.dumps(_scores(20), protocol=4)
+    buffer = bytearray(data)
+
+    def refuse(loaded):
+        raise PickleLimitError("over the limit")
+
+    assert _rows_loaded(buffer, refuse) is None  # the caller's checked path then reads it
+    assert bytes(buffer) == data
+
+
+def test_load_pickle_gives_the_bits_safe_loads_gives(tmp_path):
+    data = pickle.dumps(_scores(50, seed=5), protocol=5)
+    path = tmp_path / "m.pkl"
+    path.write_bytes(data)
+    assert _bits(load_pickle(path, float_arrays=True)) == _bits(_fast(data))
+    assert _bits(load_pickle(path)) == _bits(_checked(data))

@@ -46,6 +46,8 @@ from vggsounder_hf.io.tables import ID_COLUMNS, SCORE_PREFIX, ReaderError
 
 __all__ = ["checked_parquet_schema", "first_line", "read_score_table"]
 
+_COLUMNS_PER_READ = 16
+"""Score columns read from the file at once (about 6 MB for the test set's three inputs)."""
 _SCORE_TYPES = {"double": np.float64, "float": np.float32}
 """Arrow score types taken from their buffers (others go through pandas)."""
 
@@ -87,6 +89,7 @@ def read_score_table(
 ) -> ModelPredictions | None:
     """The predictions of a clean Parquet score table (see the module docstring), or
     ``None`` for the caller's pandas path. The caller has checked the file's size limits."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     score_columns = [f"{SCORE_PREFIX}{index}" for index in range(len(class_names))]
@@ -95,26 +98,28 @@ def read_score_table(
         names = file.schema_arrow.names
         if len(names) != len(set(names)) or set(names) != {*ID_COLUMNS, *score_columns}:
             return None
-        table = file.read()
+        ids = file.read(columns=list(ID_COLUMNS))
+        if ids.num_rows == 0 or any(column.null_count for column in ids.columns):
+            return None
+        video_ids = _text_column(ids.column("video_id"))
+        modalities = _text_column(ids.column("input_modality"))
+        if video_ids is None or modalities is None:
+            return None
+        if any(type(value) is not str or not value.strip() for value in set(video_ids.tolist())):
+            return None
+        if not set(modalities.tolist()) <= set(INPUT_MODALITIES):
+            return None
+        matrix = np.empty((ids.num_rows, len(score_columns)), np.float64)
+        # A few columns at a time: the table never holds all the scores beside the matrix.
+        for first in range(0, len(score_columns), _COLUMNS_PER_READ):
+            batch = file.read(columns=score_columns[first : first + _COLUMNS_PER_READ])
+            for index, column in enumerate(batch.columns, start=first):
+                if column.null_count or not _copy_scores(column, matrix[:, index]):
+                    return None
     except Exception:  # the pandas path names what is wrong with the file
         return None
-    if table.num_rows == 0 or any(column.null_count for column in table.columns):
-        return None
-    video_ids = _text_column(table.column("video_id"))
-    modalities = _text_column(table.column("input_modality"))
-    if video_ids is None or modalities is None:
-        return None
-    if any(type(value) is not str or not value.strip() for value in set(video_ids.tolist())):
-        return None
-    if not set(modalities.tolist()) <= set(INPUT_MODALITIES):
-        return None
-    matrix = np.empty((table.num_rows, len(score_columns)), np.float64)
-    for index, name in enumerate(score_columns):
-        if not _copy_scores(table.column(name), matrix[:, index]):
-            return None
-    del table
-    if np.isnan(matrix).any():
-        return None
+    finally:
+        pa.default_memory_pool().release_unused()  # the batches' memory, for scoring
     scores = {}
     for modality in INPUT_MODALITIES:
         rows = np.flatnonzero(modalities == modality)
@@ -151,7 +156,8 @@ def _text_column(column: Any) -> np.ndarray | None:
 
 
 def _copy_scores(column: Any, out: np.ndarray) -> bool:
-    """Copy one score column's values into ``out``; ``False`` for a type taken elsewhere."""
+    """Copy one score column's values into ``out``; ``False`` for a type or a value (NaN)
+    left to the pandas path."""
     dtype = _SCORE_TYPES.get(str(column.type))
     if dtype is None:
         return False
@@ -160,6 +166,8 @@ def _copy_scores(column: Any, out: np.ndarray) -> bool:
         values = np.frombuffer(
             chunk.buffers()[1], dtype, len(chunk), chunk.offset * np.dtype(dtype).itemsize
         )
+        if np.isnan(values).any():  # the pandas path reads NaN as an empty cell
+            return False
         out[start : start + len(values)] = values
         start += len(values)
     return start == len(out)

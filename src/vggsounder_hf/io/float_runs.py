@@ -108,62 +108,96 @@ class _StructureUnpickler(pickle.Unpickler):
 
 
 def load_float_rows(
-    data: bytes, find_global: Callable[[str, str], Any], check: Callable[[Any], object]
+    data: bytes | bytearray,
+    find_global: Callable[[str, str], Any],
+    check: Callable[[Any], object],
 ) -> tuple[Any] | None:
     """``(loaded,)`` with whole lists of floats as float64 arrays (see the module docstring),
     if :func:`~vggsounder_hf.io.fast_floats.scan` accepts ``data`` and ``check`` (the caller's
-    limits) passes the result; ``None`` otherwise, or on any error."""
+    limits) passes the result; ``None`` otherwise, or on any error.
+
+    A ``bytearray`` is given away: once the structure has been read and checked, the floats
+    are decoded into its own first bytes (each float takes 8 of the 9 bytes it took in the
+    pickle, and is written before any later float is read), so that the scores never exist
+    twice in memory; the arrays then keep the buffer alive."""
     layout = Layout()
     if not scan(data, layout):
         return None
     try:
-        rows = _decoded_rows(data, layout.lists)
+        plan = _FloatPlan.of(layout.lists)
+        in_place = type(data) is bytearray and bool(plan.total)
+        flat = np.frombuffer(data, np.float64, plan.total) if in_place else np.empty(plan.total)
+        rows = plan.rows(flat)
         loaded = _StructureUnpickler(_structure(data, layout), find_global, rows).load()
         check(loaded)
+        if not in_place:
+            plan.decode(data, flat)
     except Exception:  # the caller's checked path reports every error
         return None
+    if in_place:
+        plan.decode(data, flat)  # after every check: the pickle's bytes are now overwritten
     return (loaded,)
 
 
-def _decoded_rows(data: bytes, lists: list[tuple[int, bytes, int, int, int]]) -> list[np.ndarray]:
-    """The values of every recorded list, in file order, as read-only views of one float64
-    array. Lists of one length at a constant distance from each other (most of a score
-    pickle, up to a frame header or a longer clip id) are converted as one strided
-    big-endian view, without an index array."""
-    if not lists:
-        return []
-    starts = np.fromiter((entry[2] for entry in lists), np.int64, len(lists))
-    splits = np.fromiter((entry[4] for entry in lists), np.int64, len(lists))
-    counts = np.fromiter((entry[3] for entry in lists), np.int64, len(lists)) - starts
-    counts = (counts - 9 * (splits >= 0)) // 9  # a frame header is as long as a float
-    new_segment = np.ones(len(lists), dtype=bool)
-    new_segment[1:] = counts[1:] != counts[:-1]
-    gaps = np.diff(starts)
-    new_segment[2:] |= gaps[1:] != gaps[:-1]
-    new_segment |= splits >= 0
-    new_segment[1:] |= splits[:-1] >= 0
-    firsts = np.flatnonzero(new_segment).tolist()
-    offsets = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    flat = np.empty(int(counts.sum()), np.float64)
-    for first, stop in zip(firsts, [*firsts[1:], len(lists)], strict=True):
-        rows, count, begin = stop - first, int(counts[first]), int(offsets[first])
-        if splits[first] >= 0:  # one list, its floats on both sides of a frame header
-            before = (int(splits[first]) - int(starts[first])) // 9
-            pieces = [(int(starts[first]), before), (int(splits[first]) + 9, count - before)]
-            for start, size in pieces:
-                flat[begin : begin + size] = np.ndarray(size, ">f8", data, start + 1, (9,))
-                begin += size
-            continue
-        distance = int(gaps[first]) if rows > 1 else 0
-        values = np.ndarray(
-            (rows, count), ">f8", data, offset=int(starts[first]) + 1, strides=(distance, 9)
-        )
-        flat[begin : begin + rows * count].reshape(rows, count)[...] = values
-    flat.flags.writeable = False
-    return [
-        flat[start : start + size]
-        for start, size in zip(offsets.tolist(), counts.tolist(), strict=True)
-    ]
+@dataclass(frozen=True)
+class _FloatPlan:
+    """Where each recorded list's floats lie in the pickle and in the decoded array. Lists
+    of one length at a constant distance from each other (most of a score pickle, up to a
+    frame header or a longer clip id) form one segment, converted as one strided big-endian
+    view, without an index array."""
+
+    starts: np.ndarray
+    splits: np.ndarray
+    counts: np.ndarray
+    offsets: np.ndarray
+    gaps: np.ndarray
+    firsts: list[int]
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+    @classmethod
+    def of(cls, lists: list[tuple[int, bytes, int, int, int]]) -> _FloatPlan:
+        starts = np.fromiter((entry[2] for entry in lists), np.int64, len(lists))
+        splits = np.fromiter((entry[4] for entry in lists), np.int64, len(lists))
+        counts = np.fromiter((entry[3] for entry in lists), np.int64, len(lists)) - starts
+        counts = (counts - 9 * (splits >= 0)) // 9  # a frame header is as long as a float
+        new_segment = np.ones(len(lists), dtype=bool)
+        new_segment[1:] = counts[1:] != counts[:-1]
+        gaps = np.diff(starts)
+        new_segment[2:] |= gaps[1:] != gaps[:-1]
+        new_segment |= splits >= 0
+        new_segment[1:] |= splits[:-1] >= 0
+        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        firsts = np.flatnonzero(new_segment).tolist()
+        return cls(starts, splits, counts, offsets, gaps, firsts)
+
+    def rows(self, flat: np.ndarray) -> list[np.ndarray]:
+        """Each list's read-only view of ``flat``, in file order."""
+        view = flat.view()
+        view.flags.writeable = False
+        pairs = zip(self.offsets.tolist(), self.counts.tolist(), strict=True)
+        return [view[start : start + size] for start, size in pairs]
+
+    def decode(self, data: bytes | bytearray, flat: np.ndarray) -> None:
+        """Write every list's floats into ``flat``, segment by segment in file order (``flat``
+        may be ``data``'s own memory: numpy copies a source that overlaps its destination)."""
+        starts, splits, counts, offsets = self.starts, self.splits, self.counts, self.offsets
+        for first, stop in zip(self.firsts, [*self.firsts[1:], len(starts)], strict=True):
+            rows, count, begin = stop - first, int(counts[first]), int(offsets[first])
+            if splits[first] >= 0:  # one list, its floats on both sides of a frame header
+                before = (int(splits[first]) - int(starts[first])) // 9
+                pieces = [(int(starts[first]), before), (int(splits[first]) + 9, count - before)]
+                for start, size in pieces:
+                    flat[begin : begin + size] = np.ndarray(size, ">f8", data, start + 1, (9,))
+                    begin += size
+                continue
+            distance = int(self.gaps[first]) if rows > 1 else 0
+            values = np.ndarray(
+                (rows, count), ">f8", data, offset=int(starts[first]) + 1, strides=(distance, 9)
+            )
+            flat[begin : begin + rows * count].reshape(rows, count)[...] = values
 
 
 def _structure(data: bytes, layout: Layout) -> bytes:
