@@ -313,3 +313,26 @@ def test_load_pickle_gives_the_bits_safe_loads_gives(tmp_path):
     path.write_bytes(data)
     assert _bits(load_pickle(path, float_arrays=True)) == _bits(_fast(data))
     assert _bits(load_pickle(path)) == _bits(_checked(data))
+
+
+def _without_checked_path(monkeypatch):
+    def fail(self):
+        raise AssertionError("the checked unpickler was used")
+
+    monkeypatch.setattr(_RestrictedUnpickler, "load", fail)
+
+
+def test_every_released_prediction_file_takes_the_fast_path(
+    monkeypatch, shared_data, released_models
+):
+    _without_checked_path(monkeypatch)  # a slip to the slow path would give the same values
+    for name in released_models:  # label sets: no list of floats at all
+        loaded = load_pickle(shared_data / "model-predictions" / f"{name}.pkl", float_arrays=True)
+        assert len(loaded) > 8_000  # one entry per clip the model answered
+
+
+def test_a_score_pickle_takes_the_fast_path(monkeypatch, tmp_path):
+    path = tmp_path / "scores.pkl"
+    path.write_bytes(pickle.dumps(_scores(40), protocol=4))
+    _without_checked_path(monkeypatch)
+    assert _arrays_in(load_pickle(path, float_arrays=True)) == 120

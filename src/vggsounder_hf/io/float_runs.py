@@ -36,6 +36,7 @@ Example:
 from __future__ import annotations
 
 import io
+import itertools
 import pickle
 import re
 from collections.abc import Callable
@@ -169,7 +170,7 @@ class _FloatPlan:
         new_segment[2:] |= gaps[1:] != gaps[:-1]
         new_segment |= splits >= 0
         new_segment[1:] |= splits[:-1] >= 0
-        offsets = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        offsets = (np.cumsum(counts) - counts).astype(np.int64)
         firsts = np.flatnonzero(new_segment).tolist()
         return cls(starts, splits, counts, offsets, gaps, firsts)
 
@@ -184,7 +185,8 @@ class _FloatPlan:
         """Write every list's floats into ``flat``, segment by segment in file order (``flat``
         may be ``data``'s own memory: numpy copies a source that overlaps its destination)."""
         starts, splits, counts, offsets = self.starts, self.splits, self.counts, self.offsets
-        for first, stop in zip(self.firsts, [*self.firsts[1:], len(starts)], strict=True):
+        bounds = [*self.firsts, len(starts)]
+        for first, stop in itertools.pairwise(bounds):
             rows, count, begin = stop - first, int(counts[first]), int(offsets[first])
             if splits[first] >= 0:  # one list, its floats on both sides of a frame header
                 before = (int(splits[first]) - int(starts[first])) // 9
