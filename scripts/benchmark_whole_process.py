@@ -13,8 +13,10 @@ Cases:
              tests/synthetic_scores.py), full set, k = 1, 3, 5, 10, AUC, μ
     parquet  the same scores as the project's Parquet table
 
-The pickle case runs ours with ``--threads 1`` and ``--threads 2`` (the numbers are
-identical; only the time may differ). ``--scales 1,4,16`` adds a table of the cost of
+The score cases run ours with ``--threads 1`` and ``--threads 2`` (the numbers are
+identical; only the time may differ; the default is the machine's cores); the parquet case
+is compared with the reference reading the same scores from the authors' pickle (the
+reference reads no Parquet). ``--scales 1,4,16`` adds a table of the cost of
 aligning and scoring a score model on the test set repeated 1, 4 and 16 times (time and peak
 memory per clip, each size in a fresh process).
 
@@ -123,7 +125,7 @@ def _input_paths(folder: Path) -> tuple[Path, Path]:
 def _commands(
     case: str, inputs: dict[str, Path], reference_python: str | None
 ) -> dict[str, list[str]]:
-    """The commands of one case by side: ours (at 1 and 2 threads for the pickle) and the
+    """The commands of one case by side: ours (at 1 and 2 threads for scores) and the
     reference."""
     ours = [sys.executable, "-m", "vggsounder_hf.cli.score", "--quiet"]
     if case == "labels":
@@ -132,7 +134,7 @@ def _commands(
     else:
         ours += [str(inputs[case]), "--clip-set", "full", "--ks", "1,3,5,10"]
         ours += ["--metrics", "subset_accuracy,f1,hit,auc_roc,auc_pr,mu"]
-        threads = (1, 2) if case == "pickle" else (1,)
+        threads = (1, 2)
         commands = {f"ours {n}t": [*ours, "--threads", str(n)] for n in threads}
         reference_args = [str(inputs["pickle"]), "full"]
     if reference_python and case != "parquet":
@@ -140,8 +142,12 @@ def _commands(
     return commands
 
 
-def _time_case(case: str, commands: dict[str, list[str]], runs: int) -> None:
-    """Warm up, then run every command ``runs`` times, interleaved; print the figures."""
+def _time_case(
+    case: str, commands: dict[str, list[str]], runs: int, reference: list[float] | None = None
+) -> list[float] | None:
+    """Warm up, then run every command ``runs`` times, interleaved; print the figures.
+    Returns the reference's wall times; ``reference``: those of an earlier case, for a case
+    the reference cannot run (Parquet)."""
     for command in commands.values():
         _run(command)  # warm-up: file caches, compiled bytecode
     samples: dict[str, list[dict[str, float]]] = {side: [] for side in commands}
@@ -164,6 +170,15 @@ def _time_case(case: str, commands: dict[str, list[str]], runs: int) -> None:
                 f"{case:8s} speed-up  {statistics.median(ratios):6.1f}x {side} "
                 f"(median of {runs} pairs)"
             )
+        elif side != "reference" and reference:
+            own = statistics.median(row["wall"] for row in samples[side])
+            print(
+                f"{case:8s} speed-up  {statistics.median(reference) / own:6.1f}x {side} "
+                "(medians; the reference reads the same scores from the pickle)"
+            )
+    if "reference" in samples:
+        return [row["wall"] for row in samples["reference"]]
+    return None
 
 
 def _scale(repeats: int) -> None:
@@ -292,8 +307,11 @@ def main() -> None:
             command = [sys.executable, __file__, "--make-inputs", folder]
             subprocess.run(command, check=True, env=_CHILD_ENV)
             inputs["pickle"], inputs["parquet"] = _input_paths(Path(folder))
+        pickle_reference = None
         for case in cases:
-            _time_case(case, _commands(case, inputs, args.reference_python), args.runs)
+            commands = _commands(case, inputs, args.reference_python)
+            walls = _time_case(case, commands, args.runs, pickle_reference)
+            pickle_reference = walls if case == "pickle" else pickle_reference
             clip_set = "default" if case == "labels" else "full"
             command = [sys.executable, __file__, "--stages", str(inputs[case]), clip_set]
             subprocess.run(command, check=True, env=_CHILD_ENV)

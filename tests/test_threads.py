@@ -55,6 +55,15 @@ def test_rankings_of_the_inputs_do_not_depend_on_threads(score_model, truth_1_0,
         assert many.inputs[modality].ranking.shape == (len(predictions[modality].video_ids), 10)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_rankings_in_blocks_of_rows_equal_one_ranking(synthetic_predictions, truth_1_0, threads):
+    one = align(truth_1_0, synthetic_predictions, ks=(1, 5), threads=1)
+    many = align(truth_1_0, synthetic_predictions, ks=(1, 5), threads=threads)
+    for modality, given in one.inputs.items():
+        assert len(given.ranking) > 4096  # large enough to be ranked in blocks
+        np.testing.assert_array_equal(many.inputs[modality].ranking, given.ranking)
+
+
 def test_per_class_results_do_not_depend_on_threads(score_model):
     _, model = score_model
     one = score(model, "default", per_class=True, threads=1)

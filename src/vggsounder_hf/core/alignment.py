@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -373,17 +374,32 @@ def _mu_subset(ground_truth: str) -> str:
 def _ranked(
     inputs: dict[str, AlignedInput], k: int, tie_break: TieBreak, threads: int
 ) -> dict[str, AlignedInput]:
-    """``inputs`` with the top-``k`` ranking of every input scored by top-k, the inputs
-    ranked on up to ``threads`` threads."""
+    """``inputs`` with the top-``k`` ranking of every input scored by top-k, ranked on up to
+    ``threads`` threads in ``threads`` blocks of rows per input (each row is ranked on its
+    own, so the blocks give the whole matrix's ranking; three inputs keep two threads busy)."""
     to_rank = [name for name, given in inputs.items() if given.scores is not None]
     to_rank = [name for name in to_rank if inputs[name].matrix is None]
     rank = functools.partial(ranking_core.top_k_ranking, k=k, tie_break=tie_break)
-    tasks = [functools.partial(rank, inputs[name].scores) for name in to_rank]
-    rankings = dict(zip(to_rank, run_in_order(tasks, threads), strict=True))
+    blocks = {name: _row_blocks(len(inputs[name].scores), threads) for name in to_rank}
+    tasks = [
+        functools.partial(rank, inputs[name].scores[block])
+        for name in to_rank
+        for block in blocks[name]
+    ]
+    ranked = iter(run_in_order(tasks, threads))
+    rankings = {name: np.concatenate([next(ranked) for _ in blocks[name]]) for name in to_rank}
     return {
         name: dataclasses.replace(given, ranking=rankings[name]) if name in rankings else given
         for name, given in inputs.items()
     }
+
+
+def _row_blocks(num_rows: int, count: int) -> list[slice]:
+    """``count`` consecutive blocks of about equal size covering ``range(num_rows)`` (one
+    block for small matrices, where threads would not pay)."""
+    count = 1 if num_rows < 4096 else count
+    bounds = [num_rows * index // count for index in range(count + 1)]
+    return [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
 
 
 def _rows_in_truth(truth: GroundTruth, video_ids: np.ndarray) -> tuple[np.ndarray, int]:
