@@ -13,14 +13,14 @@ clip has no media; ``drop_missing_media=True`` drops those clips): see
 
 Example:
     >>> from vggsounder_hf import load_vggsounder
-    >>> ds = load_vggsounder()  # the default label release  # doctest: +SKIP
-    >>> ds.num_rows, ds.features["modalities"].feature.names  # doctest: +SKIP
+    >>> ds = load_vggsounder()  # the default label release
+    >>> ds.num_rows, ds.features["modalities"].feature.names
     (15069, ['A', 'V', 'AV'])
-    >>> no_music = ds.filter(lambda row: not row["background_music"])  # doctest: +SKIP
-    >>> no_music.num_rows  # the authors' default benchmark set  # doctest: +SKIP
+    >>> no_music = ds.filter(lambda row: not row["background_music"])
+    >>> no_music.num_rows  # the authors' default benchmark set
     12014
-    >>> stream = load_vggsounder("1.0", streaming=True)  # an IterableDataset  # doctest: +SKIP
-    >>> next(iter(stream))["video_id"]  # doctest: +SKIP
+    >>> stream = load_vggsounder("1.0", streaming=True)  # an IterableDataset
+    >>> next(iter(stream))["video_id"]
     '---g-f_I2yQ_000001'
     >>> clips = load_vggsounder("1.0", media="~/vggsound/clips")  # doctest: +SKIP
     >>> clips[0]["video"]  # doctest: +SKIP

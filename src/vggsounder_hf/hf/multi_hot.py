@@ -166,8 +166,9 @@ def with_multi_hot_labels(
     ``IterableDataset`` (``load_vggsounder(..., streaming=True)``) works too.
 
     Example:
-        >>> eval_dataset = with_multi_hot_labels(load_vggsounder("1.0"))  # doctest: +SKIP
-        >>> eval_dataset.features["labels"]  # doctest: +SKIP
+        >>> from vggsounder_hf import load_vggsounder
+        >>> eval_dataset = with_multi_hot_labels(load_vggsounder("1.0"))
+        >>> eval_dataset.features["labels"]
         List(Value('float32'), length=309)
         >>> audible = with_multi_hot_labels(train, modalities=("A", "AV"))  # doctest: +SKIP
     """

@@ -21,10 +21,10 @@ checked by the sha256 of its parsed test split; ``classes.csv`` as for the relea
 Example:
     >>> from vggsounder_hf.core.schema import NUM_CLASSES
     >>> from vggsounder_hf.io.sources import load_release
-    >>> release = load_release()  # the default release  # doctest: +SKIP
-    >>> release.files.source, len(release.clips)  # doctest: +SKIP
+    >>> release = load_release()  # the default release
+    >>> release.files.source, len(release.clips)
     ('wheel', 15069)
-    >>> len(release.class_names) == NUM_CLASSES  # doctest: +SKIP
+    >>> len(release.class_names) == NUM_CLASSES
     True
 """
 
@@ -324,8 +324,8 @@ def resolve_release_files(
         DownloadError: the wheel is absent and the download failed.
 
     Example:
-        >>> files = resolve_release_files("0.1.6")  # doctest: +SKIP
-        >>> files.source, files.annotations.name  # doctest: +SKIP
+        >>> files = resolve_release_files("0.1.6")
+        >>> files.source, files.annotations.name
         ('wheel', 'vggsounder+background-music_0.1.6.csv')
     """
     if version == schema.VGGSOUND_LABELS:
@@ -399,8 +399,8 @@ def parse_release(files: ReleaseFiles) -> Release:
     """Parse (and validate) the files of a release; cached per files and their hashes.
 
     Example:
-        >>> release = parse_release(resolve_release_files())  # doctest: +SKIP
-        >>> release.clips[0].video_id  # doctest: +SKIP
+        >>> release = parse_release(resolve_release_files())
+        >>> release.clips[0].video_id
         '---g-f_I2yQ_000001'
     """
     class_names = read_class_names(files.classes)
@@ -421,8 +421,8 @@ def load_release(
     Cached per (version, resolved paths, file hashes): a second call costs two sha256 passes.
 
     Example:
-        >>> release = load_release()  # doctest: +SKIP
-        >>> len(release.clips)  # doctest: +SKIP
+        >>> release = load_release()
+        >>> len(release.clips)
         15069
     """
     return parse_release(resolve_release_files(version, data_path))
