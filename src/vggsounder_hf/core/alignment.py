@@ -121,13 +121,9 @@ class AlignedInput:
     def has_prediction(self) -> np.ndarray:
         return self.rows >= 0
 
-    def predicted_of(self, clip_indices: np.ndarray) -> np.ndarray:
-        """The boolean predictions of the given ground-truth clips (empty where there is
-        none), gathered from :attr:`matrix` without building :attr:`predicted`."""
-        return self.padded_matrix[self.rows[clip_indices]]
-
     def predicted_rows(self, prediction_rows: np.ndarray) -> np.ndarray:
-        """The boolean predictions of the given prediction rows, an empty row for ``-1``."""
+        """The boolean predictions of the given prediction rows (of :attr:`matrix`), an
+        empty row for ``-1`` (a clip without a prediction)."""
         return self.padded_matrix[prediction_rows]
 
     @cached_property
@@ -136,18 +132,6 @@ class AlignedInput:
         assert self.matrix is not None
         empty = np.zeros((1, self.matrix.shape[1]), self.matrix.dtype)
         return np.concatenate([self.matrix, empty])
-
-    @cached_property
-    def predicted(self) -> np.ndarray | None:
-        """Label sets: boolean ``(n_truth_clips, n_classes)``, empty where there is no
-        prediction (built on first use). ``None`` for top-k scores."""
-        return None if self.matrix is None else self.padded_matrix[self.rows]
-
-    @cached_property
-    def class_major(self) -> np.ndarray | None:
-        """Scores: ``(n_classes, n_prediction_rows)`` (built on first use; scoring reads
-        :attr:`scores` block by block instead)."""
-        return None if self.scores is None else np.ascontiguousarray(self.scores.T)
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,7 +148,7 @@ class ColumnView:
         y_pred: Label sets: the predictions of the scored clips. ``None`` for scores.
         ranking: Scores: the ranked classes of the scored clips.
         scores: Scores: the input's whole ``(n_prediction_rows, n_classes)`` score matrix.
-        score_rows: Scores: the row of :attr:`scores` of each scored clip.
+        score_rows: The prediction row of each scored clip (of :attr:`scores`).
     """
 
     spec: Column
@@ -249,14 +233,17 @@ class AlignedModel:
         clip_indices = np.flatnonzero(in_column)
         y_true = self.truth.labels(spec.name)[clip_indices]
         prediction_rows = given.rows[clip_indices]
-        scores = {"scores": given.scores, "score_rows": prediction_rows}
-        if self.kind == "labels":
-            y_pred = given.predicted_rows(prediction_rows)
-            if not self.has_scores:
-                return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred)
-            return ColumnView(spec, clip_indices, num_missing, y_true, y_pred=y_pred, **scores)
-        ranking = given.ranking[prediction_rows]
-        return ColumnView(spec, clip_indices, num_missing, y_true, ranking=ranking, **scores)
+        labels = self.kind == "labels"
+        return ColumnView(
+            spec,
+            clip_indices,
+            num_missing,
+            y_true,
+            y_pred=given.predicted_rows(prediction_rows) if labels else None,
+            ranking=None if labels else given.ranking[prediction_rows],
+            scores=given.scores,
+            score_rows=prediction_rows,
+        )
 
     def confusion_clips(self, clips: object, ground_truth: str | None = None) -> np.ndarray:
         """Indices of the clips μ is computed over: every clip of ``clips`` for label sets,
@@ -281,7 +268,7 @@ class AlignedModel:
         subset = _mu_subset(ground_truth or self.mu_ground_truth)
         all_labels = self.truth.labels(subset)[clip_indices]
         if self.kind == "labels":
-            return np.any(all_labels & given.predicted_of(clip_indices), axis=1)
+            return np.any(all_labels & given.predicted_rows(given.rows[clip_indices]), axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]
         return np.take_along_axis(all_labels, top_1, axis=1)[:, 0]
 
@@ -377,8 +364,8 @@ def _ranked(
     """``inputs`` with the top-``k`` ranking of every input scored by top-k, ranked on up to
     ``threads`` threads in ``threads`` blocks of rows per input (each row is ranked on its
     own, so the blocks give the whole matrix's ranking; three inputs keep two threads busy)."""
-    to_rank = [name for name, given in inputs.items() if given.scores is not None]
-    to_rank = [name for name in to_rank if inputs[name].matrix is None]
+    # Label sets and thresholded scores come with a predicted matrix instead of a ranking.
+    to_rank = [name for name, given in inputs.items() if given.matrix is None]
     rank = functools.partial(ranking_core.top_k_ranking, k=k, tie_break=tie_break)
     blocks = {name: _row_blocks(len(inputs[name].scores), threads) for name in to_rank}
     tasks = [

@@ -42,9 +42,9 @@ import numpy as np
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import INPUT_MODALITIES
 from vggsounder_hf.io.limits import element_budget
-from vggsounder_hf.io.tables import ID_COLUMNS, SCORE_PREFIX, ReaderError
+from vggsounder_hf.io.tables import ID_COLUMNS, SCORE_PREFIX, ReaderError, first_line_of
 
-__all__ = ["checked_parquet_schema", "first_line", "read_score_table"]
+__all__ = ["checked_parquet_schema", "read_score_table"]
 
 _COLUMNS_PER_READ = 16
 """Score columns read from the file at once (about 6 MB for the test set's three inputs)."""
@@ -61,7 +61,7 @@ def checked_parquet_schema(path: Path) -> Any:
         metadata = pq.read_metadata(path)
         schema = metadata.schema.to_arrow_schema()
     except Exception as error:  # pyarrow raises several unrelated types
-        raise ReaderError(f"{path}: not a readable Parquet file ({first_line(error)})") from None
+        raise ReaderError(f"{path}: not a readable Parquet file ({first_line_of(error)})") from None
     budget = element_budget(path.stat().st_size)
     cells = metadata.num_rows * metadata.num_columns
     expanded = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
@@ -76,12 +76,6 @@ def checked_parquet_schema(path: Path) -> Any:
     if repeated:
         raise ReaderError(f"{path}: repeated column(s) {', '.join(repeated)}")
     return schema
-
-
-def first_line(error: BaseException) -> str:
-    """The first line of an error's message (its type's name for an empty one)."""
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def read_score_table(

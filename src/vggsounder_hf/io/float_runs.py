@@ -10,13 +10,16 @@ score model takes. :func:`load_float_rows` instead
    batch of floats: ``EMPTY_LIST``, an optional memo put, ``MARK``, at least
    :data:`MIN_LIST_FLOATS` ``BINFLOAT`` opcodes, ``APPENDS``, at opcode boundaries the scan
    walked, inside one frame;
-2. decodes the floats of all of them at once from their big-endian bytes (exact:
-   ``BINFLOAT`` is the IEEE 754 double, big-endian) into one read-only float64 array;
-3. unpickles a copy of the stream, its frame headers replaced by one frame of all of it (so
-   that the C unpickler reads from its own buffer), in which each
-   such list is ``BININT i``, ``BINPERSID`` and the same memo put, so that every memo index
-   stays what it was: the C unpickler, with the caller's restricted ``find_class``, builds
-   only the structure, and ``persistent_load(i)`` gives the i-th list's values as a view.
+2. unpickles a copy of the stream, its frame headers replaced by one frame of all of it (so
+   that the C unpickler reads from its own buffer), in which each such list is ``BININT
+   i``, ``BINPERSID`` and the same memo put, so that every memo index stays what it was:
+   the C unpickler, with the caller's restricted ``find_class``, builds only the
+   structure, and ``persistent_load(i)`` gives the i-th list's read-only view of one
+   float64 array;
+3. once the structure has passed the caller's checks, decodes the floats of all the lists
+   into that array from their big-endian bytes (exact: ``BINFLOAT`` is the IEEE 754
+   double, big-endian), in numpy passes, in the pickle's own buffer when it is a
+   ``bytearray`` given away.
 
 Each replaced sequence pushes exactly one object and its ``APPENDS`` cannot reach past its
 own ``MARK``, so the structure is the checked unpickler's, with those lists as arrays of the

@@ -58,10 +58,17 @@ from typing import Any
 from vggsounder_hf.core._gc import paused_garbage_collection
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import PREDICTION_KINDS, PredictionKind
-from vggsounder_hf.io.arrow_scores import checked_parquet_schema, first_line, read_score_table
+from vggsounder_hf.io.arrow_scores import checked_parquet_schema, read_score_table
 from vggsounder_hf.io.limits import MAX_FILE_BYTES, abbreviated, check_values
 from vggsounder_hf.io.safe_pickle import load_pickle
-from vggsounder_hf.io.tables import ID_COLUMNS, ReaderError, Where, predictions_from_table, reading
+from vggsounder_hf.io.tables import (
+    ID_COLUMNS,
+    ReaderError,
+    Where,
+    first_line_of,
+    predictions_from_table,
+    reading,
+)
 
 __all__ = [
     "EXTENSIONS",
@@ -149,13 +156,13 @@ def read_predictions(
     _check_file(Path(path))
     if kind is not None and kind not in PREDICTION_KINDS:
         raise ReaderError(f"{source}: kind must be one of {PREDICTION_KINDS}, got {kind!r}")
-    if chosen == "parquet" and kind != "labels":
-        checked_parquet_schema(Path(path))  # the size limits, before any data is read
-        fast = read_score_table(Path(path), class_names, source)
-        if fast is not None:
-            return fast
     if chosen in ("csv", "parquet"):
-        frame, where = read_table(Path(path), chosen)
+        schema = checked_parquet_schema(Path(path)) if chosen == "parquet" else None
+        if schema is not None and kind != "labels":  # a clean score table: no pandas
+            fast = read_score_table(Path(path), class_names, source)
+            if fast is not None:
+                return fast
+        frame, where = read_table(Path(path), chosen, schema)
         return predictions_from_table(frame, class_names, source, kind=kind, where=where)
     # One pause from the first object to the matrices: the collector resumes only once the
     # mapping's hundreds of thousands of containers are freed, instead of rescanning them.
@@ -304,8 +311,9 @@ def _records_to_mapping(records: Iterable[tuple[str, Any]], path: Path) -> dict[
     return mapping
 
 
-def read_table(path: Path, format: str) -> tuple[Any, Where]:
-    """Read a ``"csv"`` or ``"parquet"`` table.
+def read_table(path: Path, format: str, schema: Any = None) -> tuple[Any, Where]:
+    """Read a ``"csv"`` or ``"parquet"`` table (``schema``: the Parquet file's, if its
+    metadata has been checked already by :func:`checked_parquet_schema`).
 
     Returns:
         The frame, and the ``where`` of :func:`predictions_from_table`: the words naming
@@ -313,7 +321,7 @@ def read_table(path: Path, format: str) -> tuple[Any, Where]:
         blank lines or quoted line breaks; ``"row 6"`` for Parquet).
     """
     if format == "parquet":
-        return _read_parquet(path), lambda position: f"row {position + 1}"
+        return _read_parquet(path, schema), lambda position: f"row {position + 1}"
     lines = _CsvLines(path)
     frame = _read_csv(path, lines)
     if "label" in frame.columns or frame.isna().to_numpy().any():
@@ -400,24 +408,25 @@ def _read_csv(path: Path, lines: _CsvLines) -> Any:
                 return pd.read_csv(path, dtype=dtype, **options)
         except (pd.errors.ParserWarning, pd.errors.ParserError) as error:
             lines.check_widths()
-            raise ReaderError(f"{path}: malformed CSV ({first_line(error)})") from None
+            raise ReaderError(f"{path}: malformed CSV ({first_line_of(error)})") from None
         except pd.errors.EmptyDataError:
             raise ReaderError(f"{path}: file is empty (no header line)") from None
 
 
-def _read_parquet(path: Path) -> Any:
+def _read_parquet(path: Path, schema: Any = None) -> Any:
     """A Parquet table, its size checked from the metadata before any data is read."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = checked_parquet_schema(path)
+    if schema is None:
+        schema = checked_parquet_schema(path)
     # Text columns stay dictionary-encoded: a repeated string is decoded once, not per row.
     kinds = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary)
     text = [field.name for field in schema if any(kind(field.type) for kind in kinds)]
     try:
         frame = pq.read_table(path, read_dictionary=text or None).to_pandas()
     except Exception as error:
-        raise ReaderError(f"{path}: not a readable Parquet file ({first_line(error)})") from None
+        raise ReaderError(f"{path}: not a readable Parquet file ({first_line_of(error)})") from None
     for name in text:
         frame[name] = frame[name].astype(object)
     return frame

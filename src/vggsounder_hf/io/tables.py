@@ -48,7 +48,14 @@ from vggsounder_hf.core.predictions import ModelPredictions, PredictionError
 from vggsounder_hf.core.schema import INPUT_MODALITIES, PredictionKind
 from vggsounder_hf.io.limits import MAX_LABELS_PER_CLIP, abbreviated, too_many_labels_message
 
-__all__ = ["ID_COLUMNS", "SCORE_PREFIX", "ReaderError", "predictions_from_table", "reading"]
+__all__ = [
+    "ID_COLUMNS",
+    "SCORE_PREFIX",
+    "ReaderError",
+    "first_line_of",
+    "predictions_from_table",
+    "reading",
+]
 
 ID_COLUMNS: tuple[str, str] = ("video_id", "input_modality")
 SCORE_PREFIX = "score_"
@@ -90,6 +97,13 @@ def reading(path: str | os.PathLike[str]) -> Iterator[None]:
         raise ReaderError(f"{path}: too large to read into memory") from None
     except OSError as error:
         raise ReaderError(f"{path}: cannot read ({error.strerror})") from None
+
+
+def first_line_of(error: BaseException) -> str:
+    """The first line of an error's message (its type's name for an empty one), for a
+    one-line :class:`ReaderError`."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _first_undecodable(

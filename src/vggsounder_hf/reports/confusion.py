@@ -163,7 +163,7 @@ def _predicted_names(
         return [[names[index]] for index in top.tolist()]
     return [
         [names[index] for index in np.flatnonzero(labels)]
-        for labels in given.predicted[clip_indices]
+        for labels in given.predicted_rows(given.rows[clip_indices])
     ]
 
 
