@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from huggingface_hub import ModelCard
 
+from vggsounder_hf.core.coverage import check_clip_set, check_overlap
 from vggsounder_hf.core.errors import (
     EmptyClipSetError,
     EmptyColumnWarning,
@@ -32,7 +33,7 @@ from vggsounder_hf.core.errors import (
     VGGSounderInputError,
     duplicate_clip_message,
 )
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set, check_overlap
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.hf import metric_inputs
 from vggsounder_hf.hf.hub_results import push_results, results_to_eval_results

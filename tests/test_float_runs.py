@@ -6,6 +6,8 @@ refuses."""
 from __future__ import annotations
 
 import functools
+import io
+import mmap
 import pickle
 import pickletools
 import struct
@@ -16,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vggsounder_hf.core.errors import PredictionError
-from vggsounder_hf.io import float_runs
+from vggsounder_hf.io import float_runs, safe_pickle
 from vggsounder_hf.io.readers import read_predictions
 from vggsounder_hf.io.safe_pickle import (
     _SCANNED_GLOBALS,
@@ -259,6 +261,14 @@ def test_scores_that_are_not_finite_name_the_clip_on_the_fast_path(tmp_path, rel
 # ------------------------------------------------------------- decoding into the file's buffer
 
 
+def _writable_copy(data, kind):
+    if kind == "bytearray":
+        return bytearray(data)
+    mapped = mmap.mmap(-1, len(data))  # what load_pickle reads a large file into
+    mapped[:] = data
+    return mapped
+
+
 def _rows_loaded(data, check=len):
     find = functools.partial(_find_global, _SCANNED_GLOBALS)
     return float_runs.load_float_rows(data, find, check)
@@ -276,12 +286,13 @@ def _rows_loaded(data, check=len):
         ),
     ],
 )
-def test_a_bytearray_is_decoded_in_place_to_the_same_bits(protocol, value):
+@pytest.mark.parametrize("writable", ["bytearray", "mmap"])
+def test_writable_memory_is_decoded_in_place_to_the_same_bits(protocol, value, writable):
     data = pickle.dumps(value, protocol=protocol)
     if len(data) < 4096:
         data = pickle.dumps([value, "p" * 5000], protocol=protocol)
     copied = _rows_loaded(data)
-    buffer = bytearray(data)
+    buffer = _writable_copy(data, writable)
     in_place = _rows_loaded(buffer)
     assert copied is not None and in_place is not None
     assert _bits(in_place[0]) == _bits(copied[0]) == _bits(_checked(data))
@@ -296,15 +307,42 @@ def test_the_in_place_arrays_are_read_only_views_of_the_buffer():
     assert np.shares_memory(row, np.frombuffer(buffer, np.uint8))
 
 
-def test_a_bytearray_the_fast_path_declines_is_left_as_it_was():
+@pytest.mark.parametrize("writable", ["bytearray", "mmap"])
+def test_writable_memory_the_fast_path_declines_is_left_as_it_was(writable):
     data = pickle.dumps(_scores(20), protocol=4)
-    buffer = bytearray(data)
+    buffer = _writable_copy(data, writable)
 
     def refuse(loaded):
         raise PickleLimitError("over the limit")
 
     assert _rows_loaded(buffer, refuse) is None  # the caller's checked path then reads it
     assert bytes(buffer) == data
+
+
+@pytest.mark.skipif(not hasattr(mmap, "MAP_POPULATE"), reason="Linux only")
+def test_a_large_file_is_read_into_a_mapping_filled_ahead(tmp_path, monkeypatch):
+    data = pickle.dumps(_scores(1200, seed=7), protocol=5)
+    assert len(data) >= safe_pickle._PREFAULT_BYTES
+    path = tmp_path / "m.pkl"
+    path.write_bytes(data)
+    flags = []
+    real_mmap = mmap.mmap
+
+    def recording_mmap(*args, **options):
+        flags.append(options.get("flags", 0))
+        return real_mmap(*args, **options)
+
+    monkeypatch.setattr(mmap, "mmap", recording_mmap)
+    loaded = load_pickle(path, float_arrays=True)
+    assert len(flags) == 1 and flags[0] & mmap.MAP_POPULATE and flags[0] & mmap.MAP_PRIVATE
+    assert _bits(loaded) == _bits(_checked(data))
+
+
+@pytest.mark.parametrize("size", [100, 3 << 20])
+def test_a_file_that_shrank_since_its_size_was_read_gives_the_bytes_it_still_has(size):
+    data = bytes(range(256)) * (size // 512)
+    read = safe_pickle._read_into_fresh_memory(io.BytesIO(data), size)
+    assert type(read) is bytearray and bytes(read) == data
 
 
 def test_load_pickle_gives_the_bits_safe_loads_gives(tmp_path):

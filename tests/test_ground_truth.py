@@ -7,6 +7,7 @@ import csv
 import numpy as np
 import pytest
 
+from vggsounder_hf.core.coverage import check_clip_set, check_overlap
 from vggsounder_hf.core.errors import (
     EmptyClipSetError,
     EmptyColumnWarning,
@@ -14,7 +15,7 @@ from vggsounder_hf.core.errors import (
     NoMatchingClipsError,
     NoMatchingClipsWarning,
 )
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set, check_overlap
+from vggsounder_hf.core.ground_truth import GroundTruth
 
 CLASSES = ("dog", "cat", "bird")
 FLAGS = {"background_music": False, "static_image": False, "voice_over": False}

@@ -316,8 +316,8 @@ def _is_bound(key: str) -> bool:
 
 def check_clip_set(truth: Any, args: argparse.Namespace, warn: Callable[[str], None]) -> None:
     """Refuse an empty clip set (every rate would be undefined); warn about table columns
-    that have no clip in it (:func:`vggsounder_hf.core.ground_truth.check_clip_set`)."""
-    from vggsounder_hf.core.ground_truth import check_clip_set as check
+    that have no clip in it (:func:`vggsounder_hf.core.coverage.check_clip_set`)."""
+    from vggsounder_hf.core.coverage import check_clip_set as check
 
     source = args.data_path or f"labels {args.label_version}"
     with warnings.catch_warnings(record=True) as caught:
@@ -331,14 +331,14 @@ def check_clip_set(truth: Any, args: argparse.Namespace, warn: Callable[[str], N
 
 def check_clips(run: Run) -> None:
     """Refuse a prediction file none of whose clip ids is in the clip set (it would score as
-    a table of zeros, :func:`vggsounder_hf.core.ground_truth.check_overlap`); warn about ids
+    a table of zeros, :func:`vggsounder_hf.core.coverage.check_overlap`); warn about ids
     that are not clips of the ground truth (ignored, as the reference does), with their count
     and a few examples.
 
     Raises:
         NoMatchingClipsError: A file matches no clip of the clip set (naming the file).
     """
-    from vggsounder_hf.core.ground_truth import check_overlap
+    from vggsounder_hf.core.coverage import check_overlap
 
     labels = run.args.data_path or f"labels {run.args.label_version}"
     for model in run.models:

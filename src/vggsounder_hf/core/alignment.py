@@ -231,7 +231,7 @@ class AlignedModel:
         if self.kind != "labels" or self.has_scores:
             in_column &= has_prediction
         clip_indices = np.flatnonzero(in_column)
-        y_true = self.truth.labels(spec.name)[clip_indices]
+        y_true = self.truth.labels_of(spec.name, clip_indices)
         prediction_rows = given.rows[clip_indices]
         labels = self.kind == "labels"
         return ColumnView(
@@ -252,7 +252,7 @@ class AlignedModel:
         ``None``: the model's :attr:`mu_ground_truth`."""
         mask = self.mask(clips) & True  # a copy
         if _mu_subset(ground_truth or self.mu_ground_truth) == "av":
-            mask &= self.truth.labels("av").any(axis=1)
+            mask &= self.truth.clips_with_labels("av")
         if self.has_scores:
             for given in self.inputs.values():
                 mask &= given.has_prediction
@@ -266,7 +266,7 @@ class AlignedModel:
         ``None``: the model's :attr:`mu_ground_truth`."""
         given = self.inputs[modality]
         subset = _mu_subset(ground_truth or self.mu_ground_truth)
-        all_labels = self.truth.labels(subset)[clip_indices]
+        all_labels = self.truth.labels_of(subset, clip_indices)
         if self.kind == "labels":
             return np.any(all_labels & given.predicted_rows(given.rows[clip_indices]), axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]

@@ -64,7 +64,8 @@ from vggsounder_hf.core.alignment import (
 from vggsounder_hf.core.bootstrap import bootstrap_intervals, check_bootstrap_options
 from vggsounder_hf.core.clip_sets import ClipSet
 from vggsounder_hf.core.coerce import as_ground_truth, as_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth, check_overlap
+from vggsounder_hf.core.coverage import check_overlap
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.parallel import checked_threads, default_threads, run_in_order
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.ranking_blocks import ranking_metrics_of_rows

@@ -15,8 +15,8 @@ column      label modalities      meaning
 ``all``     A, V, AV              every label (used for modality confusion)
 ==========  ====================  ===========================================
 
-:func:`check_clip_set` and :func:`check_overlap` say when a clip set, a column or a model's
-predictions would give only undefined numbers or zeros (instead of a silent table of them).
+Whether a clip set, a column or a model's predictions would give only undefined numbers or
+zeros is checked in :mod:`vggsounder_hf.core.coverage`.
 
 Example:
     >>> truth = GroundTruth.from_rows(
@@ -29,7 +29,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -38,13 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from vggsounder_hf.core.clip_sets import ClipSet, clip_set_mask, describe_clip_set
+from vggsounder_hf.core.clip_sets import ClipSet, clip_set_mask
 from vggsounder_hf.core.errors import (
-    EmptyClipSetError,
-    EmptyColumnWarning,
     GroundTruthError,
-    NoMatchingClipsError,
-    NoMatchingClipsWarning,
     OptionError,
     bad_flag_message,
     duplicate_clip_message,
@@ -53,12 +48,10 @@ from vggsounder_hf.core.schema import (
     AV,
     COLUMN_SPECS,
     COLUMNS,
-    DEFAULT_CLIP_SET,
     META_LABELS,
     MODALITY_NAMES,
     A,
     V,
-    column,
 )
 
 __all__ = [
@@ -66,8 +59,6 @@ __all__ = [
     "LABEL_MODALITIES",
     "MODALITY_NAMES",
     "GroundTruth",
-    "check_clip_set",
-    "check_overlap",
 ]
 
 LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
@@ -75,6 +66,18 @@ LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
     "all": (A, V, AV),
 }
 """Label subset -> the label modality codes it holds (the columns', plus ``all``)."""
+
+
+def _subset_mask(codes: np.ndarray, column: str) -> np.ndarray:
+    """Where ``codes`` hold a label of one subset (:data:`LABEL_MODALITIES`)."""
+    if column not in LABEL_MODALITIES:
+        raise OptionError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
+    # One comparison per code, not np.isin (which sorts): 1-5 ms instead of 6-9 for the
+    # (15k, 309) matrix of the release.
+    mask = np.zeros(codes.shape, dtype=bool)
+    for code in LABEL_MODALITIES[column]:
+        mask |= codes == code
+    return mask
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,27 +110,31 @@ class GroundTruth:
     def labels(self, column: str = "all") -> np.ndarray:
         """Boolean ``(n_clips, n_classes)`` matrix of the labels in one column's subset.
 
-        Computed once per subset and kept (read-only): scoring asks for it many times."""
+        Computed once per subset and kept (read-only): the bootstrap and the Trainer hook ask
+        for it many times. Scoring uses :meth:`labels_of` instead, which keeps nothing."""
         cache = self.__dict__.setdefault("_labels_by_subset", {})
         if column not in cache:
-            if column not in LABEL_MODALITIES:
-                raise OptionError(
-                    f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}"
-                )
-            # One comparison per code, not np.isin (which sorts): 1-5 ms instead of 6-9 for
-            # the (15k, 309) matrix of the release.
-            mask = np.zeros(self.modality_codes.shape, dtype=bool)
-            for code in LABEL_MODALITIES[column]:
-                mask |= self.modality_codes == code
+            mask = _subset_mask(self.modality_codes, column)
             mask.flags.writeable = False
             cache[column] = mask
         return cache[column]
+
+    def labels_of(self, column: str, rows: np.ndarray) -> np.ndarray:
+        """``labels(column)[rows]``, from the codes of those rows only unless :meth:`labels`
+        already holds the whole matrix: a score run then keeps no ``(n_clips, n_classes)``
+        matrix per subset (4.6 MB each for the release), only the rows it scores."""
+        cached = self.__dict__.get("_labels_by_subset", {}).get(column)
+        if cached is not None:
+            return cached[rows]
+        return _subset_mask(self.modality_codes[rows], column)
 
     def clips_with_labels(self, column: str = "all") -> np.ndarray:
         """Per clip, whether it has a label of one column's subset (kept, read-only)."""
         cache = self.__dict__.setdefault("_clips_by_subset", {})
         if column not in cache:
-            flags = self.labels(column).any(axis=1)
+            cached = self.__dict__.get("_labels_by_subset", {}).get(column)
+            subset = _subset_mask(self.modality_codes, column) if cached is None else cached
+            flags = subset.any(axis=1)
             flags.flags.writeable = False
             cache[column] = flags
         return cache[column]
@@ -334,114 +341,3 @@ def _modality_of(modality: Any, video_id: str) -> int:
     if code and 0 <= modality < len(MODALITY_NAMES):
         return int(modality)
     raise GroundTruthError(f"reference clip {video_id!r}: unknown modality {modality!r}")
-
-
-def check_clip_set(
-    truth: GroundTruth,
-    clips: ClipSet | np.ndarray = DEFAULT_CLIP_SET,
-    columns: Iterable[str] = COLUMNS,
-    *,
-    source: str = "the ground truth",
-) -> tuple[str, ...]:
-    """Refuse a clip set without clips; warn about columns without clips.
-
-    Every rate of an empty clip set is undefined, so scoring it is an error. A column with
-    no clip in the set (``v only`` on a small set, say) is possible; its metrics are
-    undefined, and one :class:`~vggsounder_hf.core.errors.EmptyColumnWarning` names it.
-
-    Args:
-        truth: The ground truth.
-        clips: A clip set (name or mapping) or a boolean mask over ``truth``.
-        columns: The columns to be scored (any spelling).
-        source: How messages name ``truth`` (``"references"``, a file name).
-
-    Returns:
-        The names of the columns without clips.
-
-    Raises:
-        EmptyClipSetError: No clip of ``truth`` is in the clip set.
-
-    Example:
-        >>> truth = GroundTruth.from_rows([{"video_id": "x_000001", "labels": [0],
-        ...     "modalities": ["AV"], "background_music": True, "static_image": False,
-        ...     "voice_over": False}], ("dog",))
-        >>> check_clip_set(truth, "default")
-        Traceback (most recent call last):
-        vggsounder_hf.core.errors.EmptyClipSetError: clip set 'default' holds none of the 1 clips of the ground truth: every metric would be undefined
-    """  # noqa: E501
-    mask = clips if isinstance(clips, np.ndarray) else truth.mask(clips)
-    name = "the given clips" if isinstance(clips, np.ndarray) else describe_clip_set(clips)
-    if not mask.any():
-        raise EmptyClipSetError(
-            f"clip set {name!r} holds none of the {len(truth)} clips of {source}: every "
-            "metric would be undefined"
-        )
-    chosen = dict.fromkeys(column(item).name for item in columns)
-    empty = tuple(item for item in chosen if not truth.clips_with_labels(item)[mask].any())
-    if empty:
-        warnings.warn(
-            f"column(s) {', '.join(map(repr, empty))} have no clip in clip set {name!r} of "
-            f"{source}: their metrics are undefined",
-            EmptyColumnWarning,
-            stacklevel=2,
-        )
-    return empty
-
-
-def check_overlap(
-    truth: GroundTruth,
-    predictions: Any,
-    clips: ClipSet | np.ndarray = DEFAULT_CLIP_SET,
-    *,
-    strict: bool = False,
-) -> int:
-    """The number of clips of the clip set that have a prediction (of any input); when
-    there is none, say so: every number would be a zero or undefined.
-
-    Args:
-        truth: The ground truth.
-        predictions: A :class:`~vggsounder_hf.core.predictions.ModelPredictions` (or an
-            aligned model, which holds one as ``.predictions``).
-        clips: A clip set (name or mapping) or a boolean mask over ``truth``.
-        strict: Raise :class:`~vggsounder_hf.core.errors.NoMatchingClipsError` instead of
-            warning with :class:`~vggsounder_hf.core.errors.NoMatchingClipsWarning`.
-
-    Example:
-        >>> from vggsounder_hf.core.predictions import ModelPredictions
-        >>> truth = GroundTruth.from_rows([{"video_id": "x_000001", "labels": [0],
-        ...     "modalities": ["AV"], "background_music": False, "static_image": False,
-        ...     "voice_over": False}], ("dog",))
-        >>> predictions = ModelPredictions.from_label_sets({"av": {" x_000001": ["dog"]}},
-        ...                                                ("dog",), source="m.json")
-        >>> check_overlap(truth, predictions, strict=True)
-        Traceback (most recent call last):
-        vggsounder_hf.core.errors.NoMatchingClipsError: m.json: no prediction is for a clip of clip set 'default' (1 clips): none of the 1 predicted clip ids is in the ground truth, e.g. ' x_000001' (1 match once surrounding spaces are removed)
-    """  # noqa: E501
-    model = getattr(predictions, "predictions", predictions)
-    mask = clips if isinstance(clips, np.ndarray) else truth.mask(clips)
-    ids = list(
-        dict.fromkeys(chain.from_iterable(p.video_ids.tolist() for p in model.inputs.values()))
-    )
-    rows = truth.row_of(ids)
-    matched = int(mask[rows[rows >= 0]].sum())
-    if matched:
-        return matched
-    found = rows >= 0
-    if not ids:
-        why = "the predictions name no clip"
-    elif found.any():
-        why = f"{int(found.sum())} of the {len(ids)} predicted clips are in the ground truth"
-    else:
-        stripped = int((truth.row_of([str(i).strip() for i in ids]) >= 0).sum())
-        hint = f" ({stripped} match once surrounding spaces are removed)" if stripped else ""
-        why = f"none of the {len(ids)} predicted clip ids is in the ground truth, e.g. "
-        why += f"{ids[0]!r}{hint}"
-    name = "the given clips" if isinstance(clips, np.ndarray) else describe_clip_set(clips)
-    message = (
-        f"{model.source}: no prediction is for a clip of clip set {name!r} "
-        f"({int(mask.sum())} clips): {why}"
-    )
-    if strict:
-        raise NoMatchingClipsError(message)
-    warnings.warn(f"{message}; every number is zero or undefined", NoMatchingClipsWarning, 2)
-    return 0

@@ -43,10 +43,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from vggsounder_hf.core.coverage import check_clip_set
 from vggsounder_hf.core.errors import GroundTruthError, OptionError, PredictionError
 from vggsounder_hf.core.errors import duplicate_clip_message as duplicate
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,

@@ -49,6 +49,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from vggsounder_hf.core.coverage import check_clip_set
 from vggsounder_hf.core.errors import (
     GroundTruthError,
     OptionError,
@@ -63,7 +64,7 @@ from vggsounder_hf.core.errors import (
     too_large_score_message,
 )
 from vggsounder_hf.core.evaluation import evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     COLUMNS,
@@ -320,8 +321,8 @@ def compute_from_rows(
         VGGSounderInputError: No rows, a clip given twice, a clip set without references
             (:class:`~vggsounder_hf.core.errors.EmptyClipSetError`). A column without
             clips and predictions none of which is for a reference of the clip set are
-            warned about (see :func:`~vggsounder_hf.core.ground_truth.check_clip_set` and
-            :func:`~vggsounder_hf.core.ground_truth.check_overlap`).
+            warned about (see :func:`~vggsounder_hf.core.coverage.check_clip_set` and
+            :func:`~vggsounder_hf.core.coverage.check_overlap`).
     """
     if len(predictions) == 0:
         raise PredictionError("no predictions were added: nothing to score")

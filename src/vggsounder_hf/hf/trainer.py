@@ -58,8 +58,9 @@ import numpy as np
 
 from vggsounder_hf.core import errors
 from vggsounder_hf.core.clip_sets import ClipSet, describe_clip_set
+from vggsounder_hf.core.coverage import check_clip_set
 from vggsounder_hf.core.evaluation import checked_ks, evaluate_predictions
-from vggsounder_hf.core.ground_truth import GroundTruth, check_clip_set
+from vggsounder_hf.core.ground_truth import GroundTruth
 from vggsounder_hf.core.predictions import ModelPredictions
 from vggsounder_hf.core.schema import (
     BOUNDS,

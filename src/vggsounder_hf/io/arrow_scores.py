@@ -88,11 +88,13 @@ def read_score_table(
 
     score_columns = [f"{SCORE_PREFIX}{index}" for index in range(len(class_names))]
     try:
-        file = pq.ParquetFile(path, read_dictionary=list(ID_COLUMNS))
+        # One thread, no pre-buffering: the reads are column by column, and Arrow's thread
+        # pools and buffers cost about 20 MB of peak memory for no gain in time here.
+        file = pq.ParquetFile(path, read_dictionary=list(ID_COLUMNS), pre_buffer=False)
         names = file.schema_arrow.names
         if len(names) != len(set(names)) or set(names) != {*ID_COLUMNS, *score_columns}:
             return None
-        ids = file.read(columns=list(ID_COLUMNS))
+        ids = file.read(columns=list(ID_COLUMNS), use_threads=False)
         if ids.num_rows == 0 or any(column.null_count for column in ids.columns):
             return None
         video_ids = _text_column(ids.column("video_id"))
@@ -106,7 +108,8 @@ def read_score_table(
         matrix = np.empty((ids.num_rows, len(score_columns)), np.float64)
         # A few columns at a time: the table never holds all the scores beside the matrix.
         for first in range(0, len(score_columns), _COLUMNS_PER_READ):
-            batch = file.read(columns=score_columns[first : first + _COLUMNS_PER_READ])
+            columns = score_columns[first : first + _COLUMNS_PER_READ]
+            batch = file.read(columns=columns, use_threads=False)
             for index, column in enumerate(batch.columns, start=first):
                 if column.null_count or not _copy_scores(column, matrix[:, index]):
                     return None

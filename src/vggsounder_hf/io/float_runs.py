@@ -18,8 +18,8 @@ score model takes. :func:`load_float_rows` instead
    float64 array;
 3. once the structure has passed the caller's checks, decodes the floats of all the lists
    into that array from their big-endian bytes (exact: ``BINFLOAT`` is the IEEE 754
-   double, big-endian), in numpy passes, in the pickle's own buffer when it is a
-   ``bytearray`` given away.
+   double, big-endian), in numpy passes, in the pickle's own buffer when it is writable
+   memory given away.
 
 Each replaced sequence pushes exactly one object and its ``APPENDS`` cannot reach past its
 own ``MARK``, so the structure is the checked unpickler's, with those lists as arrays of the
@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import mmap
 import pickle
 import re
 from collections.abc import Callable
@@ -112,7 +113,7 @@ class _StructureUnpickler(pickle.Unpickler):
 
 
 def load_float_rows(
-    data: bytes | bytearray,
+    data: bytes | bytearray | mmap.mmap,
     find_global: Callable[[str, str], Any],
     check: Callable[[Any], object],
 ) -> tuple[Any] | None:
@@ -120,16 +121,17 @@ def load_float_rows(
     if :func:`~vggsounder_hf.io.fast_floats.scan` accepts ``data`` and ``check`` (the caller's
     limits) passes the result; ``None`` otherwise, or on any error.
 
-    A ``bytearray`` is given away: once the structure has been read and checked, the floats
-    are decoded into its own first bytes (each float takes 8 of the 9 bytes it took in the
-    pickle, and is written before any later float is read), so that the scores never exist
-    twice in memory; the arrays then keep the buffer alive."""
+    Writable ``data`` (a ``bytearray`` or an anonymous ``mmap``) is given away: once the
+    structure has been read and checked, the floats are decoded into its own first bytes
+    (each float takes 8 of the 9 bytes it took in the pickle, and is written before any
+    later float is read), so that the scores never exist twice in memory; the arrays then
+    keep the buffer alive."""
     layout = Layout()
     if not scan(data, layout):
         return None
     try:
         plan = _FloatPlan.of(layout.lists)
-        in_place = type(data) is bytearray and bool(plan.total)
+        in_place = isinstance(data, bytearray | mmap.mmap) and bool(plan.total)
         flat = np.frombuffer(data, np.float64, plan.total) if in_place else np.empty(plan.total)
         rows = plan.rows(flat)
         loaded = _StructureUnpickler(_structure(data, layout), find_global, rows).load()
