@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vggsounder_hf.core.errors import PredictionError
-from vggsounder_hf.io import float_runs, safe_pickle
+from vggsounder_hf.io import fast_floats, float_runs, safe_pickle
 from vggsounder_hf.io.readers import read_predictions
 from vggsounder_hf.io.safe_pickle import (
     _SCANNED_GLOBALS,
@@ -298,6 +298,55 @@ def test_writable_memory_is_decoded_in_place_to_the_same_bits(protocol, value, w
     assert _bits(in_place[0]) == _bits(copied[0]) == _bits(_checked(data))
     assert _arrays_in(in_place[0]) >= 1
     assert bytes(buffer) != data  # the floats now lie in the file's own buffer
+
+
+def _varied_scores(num_clips: int, seed: int) -> dict:
+    """Score-model-like entries whose clip ids and list lengths vary (other distances)."""
+    rng = np.random.default_rng(seed)
+    entries = {}
+    for index in range(num_clips):
+        width = WIDTH if rng.random() < 0.9 else int(rng.integers(16, 400))
+        clip = f"clip{'x' * int(rng.integers(0, 3))}{index:06d}_000001"
+        entries[clip] = {"logits": {name: rng.normal(size=width).tolist() for name in "abc"}}
+    return entries
+
+
+@pytest.mark.parametrize("protocol", [4, 5])
+@pytest.mark.parametrize("value", [_scores(1500, seed=11), _varied_scores(1500, seed=12)])
+def test_a_large_score_pickle_is_decoded_in_place_to_the_same_bits(protocol, value):
+    data = pickle.dumps(value, protocol=protocol)
+    in_place = _rows_loaded(bytearray(data))
+    assert in_place is not None
+    assert _bits(in_place[0]) == _bits(_checked(data))
+
+
+@pytest.mark.parametrize(
+    ("value", "regular"), [(_scores(600, seed=13), True), (_varied_scores(600, seed=14), False)]
+)
+def test_no_piece_writes_over_floats_still_to_be_read(value, regular):
+    data = pickle.dumps(value, protocol=5)
+    layout = float_runs.Layout()
+    assert fast_floats.scan(data, layout)
+    plan = float_runs._FloatPlan.of(layout.lists)
+    source_start = plan.starts
+    source_end = plan.starts + 9 * plan.counts + 9 * (plan.splits >= 0)
+    pending = np.ones(len(plan.starts), dtype=bool)
+    done_order = []
+    for first, step, rows in plan.pieces:
+        members = np.arange(first, first + step * rows, step)
+        assert pending[members].all()  # each list is decoded once
+        for member in members:
+            target = (8 * plan.offsets[member], 8 * (plan.offsets[member] + plan.counts[member]))
+            others = pending.copy()
+            if rows == 1:  # one numpy assignment copies a source overlapping its target
+                others[member] = False
+            overlap = (source_start[others] < target[1]) & (source_end[others] > target[0])
+            assert not overlap.any(), (first, step, rows)
+        pending[members] = False
+        done_order.extend(members.tolist())
+    assert not pending.any() and sorted(done_order) == list(range(len(plan.starts)))
+    if regular:  # one input's lists between two frame headers go together
+        assert len(plan.pieces) < len(plan.starts) / 2
 
 
 def test_the_in_place_arrays_are_read_only_views_of_the_buffer():

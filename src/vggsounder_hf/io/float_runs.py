@@ -39,8 +39,8 @@ Example:
 from __future__ import annotations
 
 import io
-import itertools
 import mmap
+import operator
 import pickle
 import re
 from collections.abc import Callable
@@ -145,19 +145,30 @@ def load_float_rows(
     return (loaded,)
 
 
+_MAX_PERIOD = 6
+"""Lists per repeating unit tried when grouping (a score pickle has three per clip)."""
+
+
 @dataclass(frozen=True)
 class _FloatPlan:
-    """Where each recorded list's floats lie in the pickle and in the decoded array. Lists
-    of one length at a constant distance from each other (most of a score pickle, up to a
-    frame header or a longer clip id) form one segment, converted as one strided big-endian
-    view, without an index array."""
+    """Where each recorded list's floats lie in the pickle and in the decoded array, and the
+    pieces they are converted in: each piece is lists ``first, first + step, ...`` of one
+    length at constant distances (in a score pickle, one input's lists between two frame
+    headers), converted as one strided big-endian view, without an index array.
+
+    In-place decoding writes each float before any later float is read. The lists are
+    therefore taken in windows, in file order, such that a window's decoded floats all end
+    before its first list starts in the pickle (floats shrink from 9 bytes to 8, so windows
+    grow along the file); inside a window no write can reach a byte still to be read, and
+    its pieces may come in any order. A window of one list whose floats overlap their own
+    destination is one numpy assignment, which copies an overlapping source first."""
 
     starts: np.ndarray
     splits: np.ndarray
     counts: np.ndarray
     offsets: np.ndarray
-    gaps: np.ndarray
-    firsts: list[int]
+    pieces: list[tuple[int, int, int]]
+    """``(first list, step, number of lists)`` in decoding order."""
 
     @property
     def total(self) -> int:
@@ -165,19 +176,64 @@ class _FloatPlan:
 
     @classmethod
     def of(cls, lists: list[tuple[int, bytes, int, int, int]]) -> _FloatPlan:
-        starts = np.fromiter((entry[2] for entry in lists), np.int64, len(lists))
-        splits = np.fromiter((entry[4] for entry in lists), np.int64, len(lists))
-        counts = np.fromiter((entry[3] for entry in lists), np.int64, len(lists)) - starts
-        counts = (counts - 9 * (splits >= 0)) // 9  # a frame header is as long as a float
-        new_segment = np.ones(len(lists), dtype=bool)
-        new_segment[1:] = counts[1:] != counts[:-1]
-        gaps = np.diff(starts)
-        new_segment[2:] |= gaps[1:] != gaps[:-1]
-        new_segment |= splits >= 0
-        new_segment[1:] |= splits[:-1] >= 0
+        starts, appends, splits = (
+            np.fromiter(map(operator.itemgetter(field), lists), np.int64, len(lists))
+            for field in (2, 3, 4)
+        )
+        counts = (appends - starts - 9 * (splits >= 0)) // 9  # a frame header: 9 bytes too
         offsets = (np.cumsum(counts) - counts).astype(np.int64)
-        firsts = np.flatnonzero(new_segment).tolist()
-        return cls(starts, splits, counts, offsets, gaps, firsts)
+        plan = cls(starts, splits, counts, offsets, [])
+        plan.pieces.extend(plan._pieces(plan._windows()))
+        return plan
+
+    def _windows(self) -> np.ndarray:
+        """The first list of each window (see the class docstring), in file order."""
+        decoded_end = 8 * (self.offsets + self.counts)  # increasing: counts are positive
+        firsts, first = [], 0
+        while first < len(self.starts):
+            firsts.append(first)
+            stop = int(np.searchsorted(decoded_end, self.starts[first], "right"))
+            first = max(first + 1, stop)
+        return np.array(firsts, np.int64)
+
+    def _pieces(self, windows: np.ndarray) -> list[tuple[int, int, int]]:
+        """Pieces of every residue of the best step, cut where lengths or distances change
+        and where a window starts; ordered by first list, so window by window."""
+        step = self._period()
+        firsts, sizes = [], []
+        for residue in range(min(step, len(self.starts))):
+            members = np.arange(residue, len(self.starts), step)
+            cuts = np.union1d(self._breaks(members), np.searchsorted(members, windows))
+            cuts = cuts[cuts < len(members)]
+            firsts.append(members[cuts])
+            sizes.append(np.diff(np.append(cuts, len(members))))
+        if not firsts:
+            return []
+        first, size = np.concatenate(firsts), np.concatenate(sizes)
+        order = np.argsort(first, kind="stable")
+        steps = [step] * len(first)
+        return list(zip(first[order].tolist(), steps, size[order].tolist(), strict=True))
+
+    def _period(self) -> int:
+        """The step (lists) that groups the lists into the fewest pieces."""
+        fewest: dict[int, int] = {}
+        for step in range(1, min(_MAX_PERIOD, len(self.starts)) + 1):
+            members = (np.arange(r, len(self.starts), step) for r in range(step))
+            fewest[step] = sum(len(self._breaks(group)) for group in members)
+        return min(fewest, key=fewest.__getitem__) if fewest else 1
+
+    def _breaks(self, members: np.ndarray) -> np.ndarray:
+        """Positions in ``members`` (list indices ``step`` apart) where a new piece starts:
+        another length or distance, or a list split by a frame header."""
+        counts, splits = self.counts[members], self.splits[members]
+        new = np.ones(len(members), dtype=bool)
+        new[1:] = counts[1:] != counts[:-1]
+        source_steps = np.diff(self.starts[members])
+        target_steps = np.diff(self.offsets[members])
+        new[2:] |= (source_steps[1:] != source_steps[:-1]) | (target_steps[1:] != target_steps[:-1])
+        new |= splits >= 0
+        new[1:] |= splits[:-1] >= 0
+        return np.flatnonzero(new)
 
     def rows(self, flat: np.ndarray) -> list[np.ndarray]:
         """Each list's read-only view of ``flat``, in file order."""
@@ -186,25 +242,28 @@ class _FloatPlan:
         pairs = zip(self.offsets.tolist(), self.counts.tolist(), strict=True)
         return [view[start : start + size] for start, size in pairs]
 
-    def decode(self, data: bytes | bytearray, flat: np.ndarray) -> None:
-        """Write every list's floats into ``flat``, segment by segment in file order (``flat``
-        may be ``data``'s own memory: numpy copies a source that overlaps its destination)."""
-        starts, splits, counts, offsets = self.starts, self.splits, self.counts, self.offsets
-        bounds = [*self.firsts, len(starts)]
-        for first, stop in itertools.pairwise(bounds):
-            rows, count, begin = stop - first, int(counts[first]), int(offsets[first])
+    def decode(self, data: bytes | bytearray | mmap.mmap, flat: np.ndarray) -> None:
+        """Write every list's floats into ``flat`` (which may be ``data``'s own memory, see
+        the class docstring), piece by piece."""
+        # Python ints: indexing numpy arrays for each of thousands of pieces costs more than
+        # the conversion itself.
+        starts, splits = self.starts.tolist(), self.splits.tolist()
+        counts, offsets = self.counts.tolist(), self.offsets.tolist()
+        for first, step, rows in self.pieces:
+            count, begin, start = counts[first], offsets[first], starts[first]
             if splits[first] >= 0:  # one list, its floats on both sides of a frame header
-                before = (int(splits[first]) - int(starts[first])) // 9
-                pieces = [(int(starts[first]), before), (int(splits[first]) + 9, count - before)]
-                for start, size in pieces:
-                    flat[begin : begin + size] = np.ndarray(size, ">f8", data, start + 1, (9,))
+                before = (splits[first] - start) // 9
+                for begin_at, size in ((start, before), (splits[first] + 9, count - before)):
+                    flat[begin : begin + size] = np.ndarray(size, ">f8", data, begin_at + 1, (9,))
                     begin += size
                 continue
-            distance = int(self.gaps[first]) if rows > 1 else 0
-            values = np.ndarray(
-                (rows, count), ">f8", data, offset=int(starts[first]) + 1, strides=(distance, 9)
-            )
-            flat[begin : begin + rows * count].reshape(rows, count)[...] = values
+            last = first + step * (rows - 1)
+            source_step = (starts[last] - start) // max(1, rows - 1)
+            target_step = (offsets[last] - begin) // max(1, rows - 1)
+            values = np.ndarray((rows, count), ">f8", data, start + 1, (source_step, 9))
+            # np.ndarray checks that the strided view stays inside ``flat``.
+            target = np.ndarray((rows, count), np.float64, flat, 8 * begin, (8 * target_step, 8))
+            target[...] = values
 
 
 def _structure(data: bytes, layout: Layout) -> bytes:
