@@ -349,6 +349,17 @@ def test_no_piece_writes_over_floats_still_to_be_read(value, regular):
         assert len(plan.pieces) < len(plan.starts) / 2
 
 
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+@pytest.mark.parametrize("value", [_scores(300, seed=21), _varied_scores(300, seed=22)])
+def test_the_structure_built_by_gathers_is_the_one_built_by_joins(protocol, value):
+    data = pickle.dumps(value, protocol=protocol)
+    layout = float_runs.Layout()
+    assert fast_floats.scan(data, layout) and layout.lists
+    replacements = float_runs._replacements(layout.lists)
+    assert replacements is not None  # a pickler's puts have one length
+    assert float_runs._gathered(data, layout, replacements) == float_runs._joined(data, layout)
+
+
 def test_the_in_place_arrays_are_read_only_views_of_the_buffer():
     buffer = bytearray(pickle.dumps(_scores(20), protocol=4))
     row = _rows_loaded(buffer)[0]["clip000003_000001"]["logits"]["v"]
