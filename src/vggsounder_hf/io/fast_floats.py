@@ -77,7 +77,7 @@ def scan(data: bytes, layout: Layout | None = None) -> bool:
     if size < MIN_FAST_BYTES or data[0] != 0x80 or not 2 <= data[1] <= 5:
         return False
     free = _FREE.match
-    pos, frame_end, counted = 2, -1, 0
+    pos, frame_end, counted, last_run = 2, -1, 0, _FLOAT_RUN // 9
     while True:
         end = frame_end if frame_end >= 0 else size
         region = pos
@@ -88,8 +88,9 @@ def scan(data: bytes, layout: Layout | None = None) -> bool:
         if pos >= end:
             return False  # truncated, or an opcode straddles the end of a frame
         op = data[pos]
-        if op == 0x47:  # BINFLOAT: the whole run of them
-            start, pos = pos, _floats(data, pos, end)
+        if op == 0x47:  # BINFLOAT: the whole run of them (most as long as the one before)
+            start, pos = pos, _floats(data, pos, end, last_run)
+            last_run = (pos - start) // 9
             if pos < end and data[pos] == 0x47:
                 return False  # a float straddles the end of the frame or of the data
             if layout is not None:
@@ -133,17 +134,20 @@ def scan(data: bytes, layout: Layout | None = None) -> bool:
             return False
 
 
-def _floats(data: bytes, pos: int, end: int) -> int:
+def _floats(data: bytes, pos: int, end: int, guess: int) -> int:
     """The position after the run of whole ``BINFLOAT`` opcodes (``G`` and 8 bytes) that
     starts at ``pos`` and ends by ``end``: every 9th byte from ``pos`` is an opcode, so the
-    run is the ``G`` bytes at the start of ``data[pos:end:9]``."""
+    run is the ``G`` bytes at the start of ``data[pos:end:9]``. The first slice holds
+    ``guess + 1`` opcodes (a strided slice costs per byte: one list's length, not 1024)."""
+    size = 9 * (guess + 1)
     while True:
-        stop = min(end, pos + _FLOAT_RUN)
+        stop = min(end, pos + size)
         opcodes = data[pos : stop - 8 : 9]  # only opcodes whose 8 bytes lie before ``stop``
         run = len(opcodes) - len(opcodes.lstrip(b"G"))
         pos += 9 * run
         if run < len(opcodes) or stop == end or run == 0:
             return pos
+        size = _FLOAT_RUN
 
 
 class _ScannedUnpickler(pickle.Unpickler):

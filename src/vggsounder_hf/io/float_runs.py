@@ -84,7 +84,8 @@ class Layout:
             head = _LIST_HEAD.fullmatch(data, region, first)
             if head is None:
                 return
-            head_start, put, split_first, split = head.start(1), head.group(2) or b"", first, -1
+            put = head.group(2) or b""
+            head_start, split_first, split = first - 2 - len(put), first, -1  # "]", put, "("
         if end < len(data) and data[end] == 0x65:  # APPENDS: the list is whole
             if end - split_first - (9 if split >= 0 else 0) >= 9 * MIN_LIST_FLOATS:
                 self.lists.append((head_start, put, split_first, end, split))
