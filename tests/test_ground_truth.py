@@ -102,6 +102,23 @@ def test_release_ground_truth_equals_a_plain_read_of_the_csv(vggsounder_data, tr
     assert found == expected
 
 
+SUBSET_CODES = {"all": (0, 1, 2), "a": (0, 2), "v": (1, 2), "av": (2,), "a only": (0,)}
+SUBSET_CODES["v only"] = (1,)
+
+
+@pytest.mark.parametrize("subset", list(SUBSET_CODES))
+def test_the_labels_of_some_clips_are_their_rows_of_the_subset_matrix(truth_1_0, subset):
+    truth = truth_1_0.take(np.arange(len(truth_1_0)))  # a copy that has kept no matrix yet
+    rows = np.flatnonzero(np.arange(len(truth)) % 7 == 3)
+    # The modality codes themselves are the independent truth of each subset.
+    in_subset = np.isin(truth.modality_codes, SUBSET_CODES[subset])
+    assert np.array_equal(truth.labels_of(subset, rows), in_subset[rows])
+    assert np.array_equal(truth.clips_with_labels(subset), in_subset.any(axis=1))
+    assert subset not in truth.__dict__.get("_labels_by_subset", {})  # nothing kept
+    assert np.array_equal(truth.labels(subset), in_subset)
+    assert np.array_equal(truth.labels_of(subset, rows), in_subset[rows])  # the kept one
+
+
 @pytest.mark.parametrize(
     ("row", "message"),
     [

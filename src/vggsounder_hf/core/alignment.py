@@ -231,7 +231,7 @@ class AlignedModel:
         if self.kind != "labels" or self.has_scores:
             in_column &= has_prediction
         clip_indices = np.flatnonzero(in_column)
-        y_true = self.truth.labels_of(spec.name, clip_indices)
+        y_true = self._labels_at(spec.name, clip_indices)
         prediction_rows = given.rows[clip_indices]
         labels = self.kind == "labels"
         return ColumnView(
@@ -266,11 +266,19 @@ class AlignedModel:
         ``None``: the model's :attr:`mu_ground_truth`."""
         given = self.inputs[modality]
         subset = _mu_subset(ground_truth or self.mu_ground_truth)
-        all_labels = self.truth.labels_of(subset, clip_indices)
+        all_labels = self._labels_at(subset, clip_indices)
         if self.kind == "labels":
             return np.any(all_labels & given.predicted_rows(given.rows[clip_indices]), axis=1)
         top_1 = given.ranking[given.rows[clip_indices], :1]
         return np.take_along_axis(all_labels, top_1, axis=1)[:, 0]
+
+    def _labels_at(self, column: str, clip_indices: np.ndarray) -> np.ndarray:
+        # Label sets: each subset's whole matrix is kept (faster when five columns and μ
+        # ask for it). Scores: only the scored rows' labels are made, so that no subset's
+        # matrix (4.6 MB each for the release) sits beside the score matrices at the peak.
+        if self.kind == "labels":
+            return self.truth.labels(column)[clip_indices]
+        return self.truth.labels_of(column, clip_indices)
 
     @cached_property
     def has_all_inputs(self) -> bool:

@@ -68,14 +68,19 @@ LABEL_MODALITIES: dict[str, tuple[int, ...]] = {
 """Label subset -> the label modality codes it holds (the columns', plus ``all``)."""
 
 
-def _subset_mask(codes: np.ndarray, column: str) -> np.ndarray:
-    """Where ``codes`` hold a label of one subset (:data:`LABEL_MODALITIES`)."""
+def _subset_codes(column: str) -> tuple[int, ...]:
+    """The modality codes of one subset (:data:`LABEL_MODALITIES`), or an error naming it."""
     if column not in LABEL_MODALITIES:
         raise OptionError(f"unknown column {column!r}; use one of {tuple(LABEL_MODALITIES)}")
+    return LABEL_MODALITIES[column]
+
+
+def _subset_mask(codes: np.ndarray, column: str) -> np.ndarray:
+    """Where ``codes`` hold a label of one subset."""
     # One comparison per code, not np.isin (which sorts): 1-5 ms instead of 6-9 for the
     # (15k, 309) matrix of the release.
     mask = np.zeros(codes.shape, dtype=bool)
-    for code in LABEL_MODALITIES[column]:
+    for code in _subset_codes(column):
         mask |= codes == code
     return mask
 
@@ -132,12 +137,17 @@ class GroundTruth:
         """Per clip, whether it has a label of one column's subset (kept, read-only)."""
         cache = self.__dict__.setdefault("_clips_by_subset", {})
         if column not in cache:
-            cached = self.__dict__.get("_labels_by_subset", {}).get(column)
-            subset = _subset_mask(self.modality_codes, column) if cached is None else cached
-            flags = subset.any(axis=1)
+            flags = np.zeros(len(self), dtype=bool)
+            for code in _subset_codes(column):
+                flags |= self._clips_with_code[code]
             flags.flags.writeable = False
             cache[column] = flags
         return cache[column]
+
+    @cached_property
+    def _clips_with_code(self) -> dict[int, np.ndarray]:
+        # One pass per modality code, shared by every subset (instead of one per subset).
+        return {code: (self.modality_codes == code).any(axis=1) for code in (A, V, AV)}
 
     def mask(self, clip_set: ClipSet) -> np.ndarray:
         """Boolean mask of the clips that pass a clip-set filter
