@@ -8,10 +8,14 @@ and an in-process breakdown per stage (imports, labels, read, convert, align, sc
 report), so that a regression shows where it happened. It prints figures; it asserts nothing.
 
 Cases:
-    labels   a label-set model (gemini-1.5-pro from ../shared), default clip set
-    pickle   a score model in the authors' pickle format (the synthetic model of
-             tests/synthetic_scores.py), full set, k = 1, 3, 5, 10, AUC, μ
-    parquet  the same scores as the project's Parquet table
+    labels       a label-set model (gemini-1.5-pro from ../shared), default clip set
+    pickle       a score model in the authors' pickle format, full set, k = 1, 3, 5, 10, AUC,
+                 μ: float32 logits as a network gives them (higher on a clip's labels, 3 % of
+                 the clips left out), so ties are as rare as in real outputs
+    parquet      the same scores as the project's Parquet table
+    pickle-tied  the parity fixture of tests/synthetic_scores.py in the same format: most
+                 rows tied at a top-k cut (rounded scores, copied maxima), which the ranking
+                 must sort in full to follow the reference's tie rule; the worst case
 
 The score cases run ours with ``--threads 1`` and ``--threads 2`` (the numbers are
 identical; only the time may differ; the default is the machine's cores); the parquet case
@@ -49,7 +53,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
-CASES = ("labels", "pickle", "parquet")
+CASES = ("labels", "pickle", "parquet", "pickle-tied")
+SCORE_CASES = ("pickle", "parquet", "pickle-tied")
 HEAVY_MODULES = ("pandas", "pyarrow", "datasets", "sklearn", "matplotlib", "torch")
 
 _CHILD_ENV = {
@@ -93,9 +98,12 @@ def _summary(values: list[float]) -> str:
     return f"{statistics.median(values):7.3f} [{min(values):.3f}-{max(values):.3f}]"
 
 
-def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
-    """The synthetic score model written as the authors' pickle and as our Parquet table (by
-    the project's PredictionWriter)."""
+def _synthetic_inputs(folder: Path) -> dict[str, Path]:
+    """The score models of the score cases: the model-like scores as the authors' pickle and
+    as our Parquet table (written by the project's PredictionWriter), and the parity fixture
+    as the authors' pickle."""
+    import numpy as np
+
     from vggsounder_hf.io.prediction_writer import PredictionWriter
     from vggsounder_hf.io.sources import load_release
 
@@ -105,21 +113,34 @@ def _synthetic_inputs(folder: Path) -> tuple[Path, Path]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     release = load_release("1.0")
-    mapping = module.make_score_predictions(
-        [clip.video_id for clip in release.clips],
-        [list(clip.labels) for clip in release.clips],
-        len(release.class_names),
-    )
-    pickle_path, parquet_path = _input_paths(folder)
-    pickle_path.write_bytes(pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL))
-    with PredictionWriter(parquet_path, "scores", class_names=release.class_names) as writer:
+    video_ids = [clip.video_id for clip in release.clips]
+    labels = [list(clip.labels) for clip in release.clips]
+    paths = _input_paths(folder)
+    tied = module.make_score_predictions(video_ids, labels, len(release.class_names))
+    paths["pickle-tied"].write_bytes(pickle.dumps(tied, protocol=pickle.HIGHEST_PROTOCOL))
+    del tied
+    generator = np.random.default_rng(0)
+    mapping = {}
+    for video_id, clip_labels in zip(video_ids, labels, strict=True):
+        if generator.random() < 0.03:
+            continue  # a clip the model has no output for
+        logits = {}
+        for modality in ("a", "v", "av"):
+            row = generator.standard_normal(len(release.class_names), dtype=np.float32)
+            boost = generator.uniform(1.5, 4.0, len(clip_labels)).astype(np.float32)
+            row[clip_labels] += boost * (generator.random(len(clip_labels)) < 0.75)
+            logits[modality] = row.tolist()
+        mapping[video_id] = {"logits": logits}
+    paths["pickle"].write_bytes(pickle.dumps(mapping, protocol=pickle.HIGHEST_PROTOCOL))
+    with PredictionWriter(paths["parquet"], "scores", class_names=release.class_names) as writer:
         for video_id, entry in mapping.items():
             writer.add(video_id, **entry["logits"])
-    return pickle_path, parquet_path
+    return paths
 
 
-def _input_paths(folder: Path) -> tuple[Path, Path]:
-    return folder / "synthetic.pkl", folder / "synthetic.parquet"
+def _input_paths(folder: Path) -> dict[str, Path]:
+    names = {"pickle": "model.pkl", "parquet": "model.parquet", "pickle-tied": "tied.pkl"}
+    return {case: folder / name for case, name in names.items()}
 
 
 def _commands(
@@ -136,7 +157,7 @@ def _commands(
         ours += ["--metrics", "subset_accuracy,f1,hit,auc_roc,auc_pr,mu"]
         threads = (1, 2)
         commands = {f"ours {n}t": [*ours, "--threads", str(n)] for n in threads}
-        reference_args = [str(inputs["pickle"]), "full"]
+        reference_args = [str(inputs["pickle" if case == "parquet" else case]), "full"]
     if reference_python and case != "parquet":
         commands["reference"] = [reference_python, "-c", REFERENCE_CODE, *reference_args]
     return commands
@@ -302,11 +323,11 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; runs {args.runs}")
     with tempfile.TemporaryDirectory() as folder:
         inputs = {"labels": SHARED / "model-predictions" / "gemini-1.5-pro.pkl"}
-        if {"pickle", "parquet"} & set(cases):
+        if set(SCORE_CASES) & set(cases):
             # In a child: a forked child's peak RSS counts the parent's memory at the fork.
             command = [sys.executable, __file__, "--make-inputs", folder]
             subprocess.run(command, check=True, env=_CHILD_ENV)
-            inputs["pickle"], inputs["parquet"] = _input_paths(Path(folder))
+            inputs.update(_input_paths(Path(folder)))
         pickle_reference = None
         for case in cases:
             commands = _commands(case, inputs, args.reference_python)
