@@ -167,3 +167,20 @@ def test_predictions_that_match_no_clip_of_the_clip_set_are_reported():
     with pytest.raises(NoMatchingClipsError, match=r"1 of the 1 predicted clips are in the"):
         check_overlap(truth, other_set, "no_voice_over", strict=True)
     assert check_overlap(truth, other_set, "full") == 1
+
+
+@pytest.mark.parametrize("clip_set", ["full", "default", "no_voice_over", "voice_over"])
+def test_an_aligned_model_overlaps_as_many_clips_as_its_predictions(truth_1_0, clip_set):
+    from vggsounder_hf.core.alignment import align
+    from vggsounder_hf.core.predictions import ModelPredictions
+
+    ids = truth_1_0.video_ids.tolist()
+    given = {"a": {i: ["dog barking"] for i in ids[::3]}, "v": {i: [] for i in ids[1:500]}}
+    given["a"]["not_a_clip_000001"] = ["dog barking"]
+    predictions = ModelPredictions.from_label_sets(given, truth_1_0.class_names)
+    aligned = align(truth_1_0, predictions)
+    expected = len(
+        (set(ids[::3]) | set(ids[1:500])) & set(truth_1_0.select(clip_set).video_ids.tolist())
+    )
+    assert check_overlap(truth_1_0, aligned, clip_set) == expected
+    assert check_overlap(truth_1_0, predictions, clip_set) == expected

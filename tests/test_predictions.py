@@ -180,3 +180,15 @@ def test_integer_and_small_float_scores_are_read_as_float64():
     )
     assert predictions["a"].matrix.tolist() == [[1.0, 2.0, 3.0]]
     assert predictions["v"].matrix.dtype == np.float64
+
+
+@pytest.mark.parametrize("kind", ["labels", "scores"])
+def test_inputs_naming_the_same_clips_share_one_id_array_and_others_do_not(kind):
+    value = (lambda: [0.5, 0.5]) if kind == "scores" else (lambda: ["dog"])
+    same = {modality: {"x_000001": value(), "y_000002": value()} for modality in ("a", "v")}
+    same["av"] = {"y_000002": value(), "x_000001": value()}  # another order: its own array
+    build = ModelPredictions.from_scores if kind == "scores" else ModelPredictions.from_label_sets
+    predictions = build(same, ("dog", "cat"))
+    assert predictions["a"].video_ids is predictions["v"].video_ids  # aligned once
+    assert predictions["av"].video_ids is not predictions["a"].video_ids
+    assert predictions["av"].video_ids.tolist() == ["y_000002", "x_000001"]

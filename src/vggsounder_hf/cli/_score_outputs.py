@@ -344,7 +344,7 @@ def check_clips(run: Run) -> None:
     for model in run.models:
         if model.path is None:  # a baseline, made from the ground truth itself
             continue
-        check_overlap(run.truth, model.aligned.predictions, run.args.clip_set, strict=True)
+        check_overlap(run.truth, model.aligned, run.args.clip_set, strict=True)
         unknown = model.aligned.num_unknown_clips
         if unknown:
             examples = ", ".join(map(repr, _unknown_ids(model.aligned, 3)))
@@ -358,8 +358,8 @@ def check_clips(run: Run) -> None:
 def _unknown_ids(aligned: AlignedModel, count: int) -> list[str]:
     """The first ``count`` predicted clip ids that are not clips of the ground truth."""
     found: dict[str, None] = {}
-    for modality in aligned.input_modalities:
-        ids = aligned.predictions[modality].video_ids
+    arrays = {id(given.video_ids): given.video_ids for given in aligned.predictions.inputs.values()}
+    for ids in arrays.values():  # inputs that share one id array are looked up once
         outside = ids[aligned.truth.row_of(ids) < 0][:count]
         found.update(dict.fromkeys(outside.tolist()))
     return list(found)[:count]

@@ -91,8 +91,9 @@ def check_overlap(
 
     Args:
         truth: The ground truth.
-        predictions: A :class:`~vggsounder_hf.core.predictions.ModelPredictions` (or an
-            aligned model, which holds one as ``.predictions``).
+        predictions: A :class:`~vggsounder_hf.core.predictions.ModelPredictions`, or an
+            aligned model of ``truth`` (which holds one as ``.predictions``; counted from its
+            alignment).
         clips: A clip set (name or mapping) or a boolean mask over ``truth``.
         strict: Raise :class:`~vggsounder_hf.core.errors.NoMatchingClipsError` instead of
             warning with :class:`~vggsounder_hf.core.errors.NoMatchingClipsWarning`.
@@ -110,6 +111,14 @@ def check_overlap(
     """  # noqa: E501
     model = getattr(predictions, "predictions", predictions)
     mask = clips if isinstance(clips, np.ndarray) else truth.mask(clips)
+    if model is not predictions and getattr(predictions, "truth", None) is truth:
+        # An aligned model knows which clips of ``truth`` have a prediction.
+        has_prediction = np.zeros(len(truth), dtype=bool)
+        for given in predictions.inputs.values():
+            has_prediction |= given.has_prediction
+        matched = int(np.count_nonzero(mask & has_prediction))
+        if matched:
+            return matched
     ids = list(
         dict.fromkeys(chain.from_iterable(p.video_ids.tolist() for p in model.inputs.values()))
     )

@@ -164,6 +164,7 @@ class ModelPredictions:
         """
         class_names = tuple(class_names)
         inputs = {}
+        shared_ids: tuple[list[Any], np.ndarray] | None = None
         for modality, given in _checked_modalities(scores, source).items():
             if isinstance(given, Mapping):
                 video_ids, rows = list(given.keys()), list(given.values())
@@ -174,8 +175,12 @@ class ModelPredictions:
                     f"{source}: input {modality!r} must be {{video_id: scores}} or a pair "
                     f"(video_ids, score matrix), got {type(given).__name__}"
                 )
-            checked_ids = checked_clip_ids(list(video_ids), source, f"input {modality!r}")
-            ids = np.asarray(checked_ids, object)
+            given_ids = list(video_ids)
+            if shared_ids is not None and shared_ids[0] == given_ids:
+                ids = shared_ids[1]  # one array for all inputs lets them align once
+            else:
+                ids = np.asarray(checked_clip_ids(given_ids, source, f"input {modality!r}"), object)
+                shared_ids = (given_ids, ids)
             inputs[modality] = InputPredictions(
                 ids,
                 score_matrix(ids, rows, len(class_names), source, modality),
