@@ -100,17 +100,15 @@ class _StructureUnpickler(pickle.Unpickler):
     def __init__(
         self, stream: bytes, find_global: Callable[[str, str], Any], rows: list[np.ndarray]
     ) -> None:
+        # Only _structure writes persistent ids (the scan refuses a file that has one), each
+        # ``BININT i`` of a recorded list: list indexing, called from C, instead of a Python
+        # method for each of 44 thousand lists (an error falls back like any other).
+        self.persistent_load = rows.__getitem__
         super().__init__(io.BytesIO(stream), encoding="latin1")
         self._find_global = find_global
-        self._rows = rows
 
     def find_class(self, module: str, name: str) -> Any:
         return self._find_global(module, name)
-
-    def persistent_load(self, pid: Any) -> Any:
-        if type(pid) is not int or not 0 <= pid < len(self._rows):
-            raise pickle.UnpicklingError("unexpected persistent id")
-        return self._rows[pid]
 
 
 def load_float_rows(
