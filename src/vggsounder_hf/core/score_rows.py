@@ -17,6 +17,9 @@ Example:
 
 from __future__ import annotations
 
+import operator
+import weakref
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -30,7 +33,7 @@ from vggsounder_hf.core.errors import (
     too_large_score_message,
 )
 
-__all__ = ["describe", "score_matrix"]
+__all__ = ["describe", "remember_rows", "score_matrix"]
 
 
 def describe(value: Any) -> str:
@@ -84,22 +87,81 @@ def _float_rows(rows: Any, num_classes: int) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class _RowLayout:
+    """Rows known to be contiguous views of one array, and where each starts in it."""
+
+    owner: weakref.ref
+    rows: list[weakref.ref]
+    offsets: np.ndarray
+    """Bytes from the owner's start to each row's first element."""
+
+
+_KNOWN_ROWS: dict[int, _RowLayout] = {}
+"""Layouts noted by :func:`remember_rows`, by id of their (living) owner."""
+
+
+def remember_rows(owner: np.ndarray, rows: list[np.ndarray], offsets: np.ndarray) -> None:
+    """Note that ``rows`` are contiguous views of ``owner`` (each row's ``base``) whose first
+    elements lie ``offsets`` elements into it, so that :func:`score_matrix` can lay one
+    input's rows out as a strided view without asking numpy for each row's address (1 µs
+    each, 44 thousand rows for a score model). The note lasts while ``owner`` lives; rows
+    are held weakly and compared by identity, so a row replaced or freed since is never
+    taken for another (such rows take the address path)."""
+    key = id(owner)
+    stride = owner.itemsize
+    _KNOWN_ROWS[key] = _RowLayout(
+        weakref.ref(owner, lambda _: _KNOWN_ROWS.pop(key, None)),
+        list(map(weakref.ref, rows)),
+        np.asarray(offsets, np.int64) * stride,
+    )
+
+
 def _evenly_spaced(rows: list[np.ndarray]) -> np.ndarray | None:
     """The rows as one strided view when they are contiguous views of one array at equal
     distances (a score pickle's rows of one input, read by io.float_runs), else ``None``:
     a view needs neither the copy nor its fresh memory."""
     base = rows[0].base
-    if base is None or len(rows) < 2 or not all(row.base is base for row in rows):
+    if base is None or len(rows) < 2:
         return None
-    if not all(row.flags.c_contiguous for row in rows):
-        return None
-    addresses = np.fromiter((row.ctypes.data for row in rows), np.int64, len(rows))
+    addresses = _remembered_addresses(rows, base)
+    if addresses is None:
+        if not all(row.base is base for row in rows):
+            return None
+        if not all(row.flags.c_contiguous for row in rows):
+            return None
+        addresses = np.fromiter((row.ctypes.data for row in rows), np.int64, len(rows))
     distance = int(addresses[1] - addresses[0])
     if distance <= 0 or not (np.diff(addresses) == distance).all():
         return None
     start = int(addresses[0]) - base.ctypes.data
     shape, strides = (len(rows), rows[0].size), (distance, rows[0].itemsize)
     return np.ndarray(shape, rows[0].dtype, base, offset=start, strides=strides)
+
+
+def _remembered_addresses(rows: list[np.ndarray], base: Any) -> np.ndarray | None:
+    """Each row's address from the layout :func:`remember_rows` noted for ``base``, when the
+    rows are noted rows at one step from each other (one input of a score pickle), checked
+    by identity; ``None`` otherwise."""
+    layout = _KNOWN_ROWS.get(id(base))
+    if layout is None or layout.owner() is not base:
+        return None
+    first, second = _noted_index(layout, base, rows[0]), _noted_index(layout, base, rows[1])
+    if first is None or second is None or second <= first:
+        return None
+    noted = layout.rows[first :: second - first][: len(rows)]
+    if len(noted) != len(rows) or not all(map(operator.is_, [ref() for ref in noted], rows)):
+        return None
+    return layout.offsets[first :: second - first][: len(rows)] + base.ctypes.data
+
+
+def _noted_index(layout: _RowLayout, base: Any, row: np.ndarray) -> int | None:
+    """The index of ``row`` among the noted rows, found from its address (if it is one)."""
+    offset = row.ctypes.data - base.ctypes.data
+    index = int(np.searchsorted(layout.offsets, offset))
+    if index < len(layout.rows) and layout.rows[index]() is row:
+        return index
+    return None
 
 
 def _score_row(scores: Any, video_id: str, num_classes: int, source: str, modality: str) -> Any:

@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from vggsounder_hf.core.score_rows import remember_rows
 from vggsounder_hf.io.fast_floats import FREE_OPCODE, scan
 
 __all__ = ["MIN_LIST_FLOATS", "Layout", "load_float_rows"]
@@ -133,6 +134,7 @@ def load_float_rows(
         in_place = isinstance(data, bytearray | mmap.mmap) and bool(plan.total)
         flat = np.frombuffer(data, np.float64, plan.total) if in_place else np.empty(plan.total)
         rows = plan.rows(flat)
+        remember_rows(flat, rows, plan.offsets)  # the reader lays them out without addresses
         loaded = _StructureUnpickler(_structure(data, layout), find_global, rows).load()
         check(loaded)
         if not in_place:
