@@ -100,3 +100,46 @@ def test_ranking_metrics_of_no_rows_are_undefined():
         np.zeros((0, 3), bool), np.zeros((4, 3)), np.zeros(0, np.intp)
     )
     assert np.isnan(auc).all() and np.isnan(ap).all() and auc.shape == (3,)
+
+
+def _float32_scores_with_ties(rng: np.random.Generator, n_rows: int, n_classes: int):
+    """Scores a float32 network could give (each a float32 exactly), ties included."""
+    scores = rng.normal(size=(n_rows, n_classes)).astype(np.float32)
+    rounded = rng.random(n_rows) < 0.3
+    scores[rounded] = np.round(scores[rounded], 1)  # still float32 values
+    best = scores.argmax(axis=1)
+    tied = rng.random(n_rows) < 0.2
+    scores[tied, (best[tied] + 1) % n_classes] = scores[tied, best[tied]]
+    scores[:, 3] = 1e-45  # a subnormal float32: exact too
+    return scores.astype(np.float64)
+
+
+@pytest.mark.parametrize("exact_in_float32", [True, False])
+def test_blocks_of_float32_scores_are_ranked_as_float32_with_the_same_numbers(
+    monkeypatch, exact_in_float32
+):
+    monkeypatch.setattr(ranking_blocks, "BLOCK_ELEMENTS", 4000)
+    rng = np.random.default_rng(21)
+    scores = _float32_scores_with_ties(rng, 500, 60)
+    rows = rng.permutation(500)[:400]
+    truth = _truth(rng, len(rows), 60)
+    if not exact_in_float32:
+        # A positive just above a negative in float64, tied with it in float32: ranking
+        # this block as float32 would change class 50's AUC.
+        positive, negative = np.flatnonzero(truth[:, 50])[0], np.flatnonzero(~truth[:, 50])[0]
+        scores[rows[negative], 50], scores[rows[positive], 50] = 0.5, 0.5 + 1e-12
+    dtypes = []
+    real = ranking_blocks._narrowed
+    monkeypatch.setattr(
+        ranking_blocks, "_narrowed", lambda *a: dtypes.append(real(*a).dtype) or real(*a)
+    )
+    expected = ranking_metrics_class_major(
+        np.ascontiguousarray(truth.T), np.ascontiguousarray(scores[rows].T)
+    )
+    for got, want in zip(ranking_metrics_of_rows(truth, scores, rows), expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert len(dtypes) == 6  # 60 classes in blocks of 10
+    if exact_in_float32:
+        assert set(dtypes) == {np.dtype(np.float32)}
+    else:  # column 50 lies in the sixth block
+        assert dtypes == [np.dtype(np.float32)] * 5 + [np.dtype(np.float64)]

@@ -14,7 +14,9 @@ new page is a page fault):
   chosen rows into one reused buffer and sorted there, instead of transposing and gathering
   whole matrices; every count is the same integer, every precision the same quotient, summed
   in the same order, as in
-  :func:`~vggsounder_hf.core.ranking.ranking_metrics_class_major`.
+  :func:`~vggsounder_hf.core.ranking.ranking_metrics_class_major`. A block whose scores are
+  all ``float32`` values exactly (a network's outputs) is sorted as ``float32``: the same
+  order and ties in two thirds of the time.
 
 Example:
     >>> import numpy as np
@@ -101,14 +103,24 @@ def ranking_metrics_of_rows(
     # of the rows several times over.
     step = min(n_classes, max(8, BLOCK_ELEMENTS // n_clips))
     buffer = np.empty(step * n_clips, dtype=np.float64)
+    narrow = np.empty(step * n_clips, dtype=np.float32)
     for first in range(0, n_classes, step):
         last = min(first + step, n_classes)
         block = buffer[: (last - first) * n_clips].reshape(last - first, n_clips)
         _gather_transposed(scores, rows, first, last, block)
+        block = _narrowed(block, narrow[: block.size].reshape(block.shape))
         truth = np.ascontiguousarray(y_true[:, first:last].T)
         found = _block_metrics(truth, block)
         auc[first:last], average_precision[first:last] = found
     return auc, average_precision
+
+
+def _narrowed(block: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``block`` as ``float32`` (in ``out``) when every score is a ``float32`` exactly (a
+    network's outputs are): the same order and the same ties, so the same counts, and
+    ``float32`` sorts in two thirds of the time. ``block`` itself otherwise."""
+    np.copyto(out, block, casting="same_kind")
+    return out if np.array_equal(out, block) else block
 
 
 def _gather_transposed(
