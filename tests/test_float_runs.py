@@ -357,7 +357,23 @@ def test_the_structure_built_by_gathers_is_the_one_built_by_joins(protocol, valu
     assert fast_floats.scan(data, layout) and layout.lists
     replacements = float_runs._replacements(layout.lists)
     assert replacements is not None  # a pickler's puts have one length
-    assert float_runs._gathered(data, layout, replacements) == float_runs._joined(data, layout)
+    joined = float_runs._joined(data, layout)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(float_runs, "_GATHER_LIMIT", len(data))  # protocols 2-3 keep much
+        patch.setattr(float_runs, "_joined", None)  # the gathers alone build it
+        assert float_runs._gathered(data, layout, replacements) == joined
+
+
+def test_a_structure_with_much_text_around_the_lists_is_joined(monkeypatch):
+    data = pickle.dumps([_scores(20, seed=23), "t" * 100_000], protocol=5)
+    layout = float_runs.Layout()
+    assert fast_floats.scan(data, layout)
+    expected = float_runs._joined(data, layout)
+    monkeypatch.setattr(float_runs, "_GATHER_LIMIT", 50_000)  # no index arrays this large
+    calls = []
+    real = float_runs._joined
+    monkeypatch.setattr(float_runs, "_joined", lambda *a: calls.append(1) or real(*a))
+    assert float_runs._structure(data, layout)[11:] == expected[2:] and calls == [1]
 
 
 def test_the_in_place_arrays_are_read_only_views_of_the_buffer():

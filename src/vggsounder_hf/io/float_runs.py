@@ -293,6 +293,11 @@ def _replacements(lists: list[tuple[int, bytes, int, int, int]]) -> np.ndarray |
     return rows
 
 
+_GATHER_LIMIT = 1 << 21
+"""Most bytes kept around the lists for which :func:`_gathered` builds index arrays (a score
+pickle of the test set keeps about 0.5 MB; more structure than this is joined instead)."""
+
+
 def _gathered(
     data: bytes | bytearray | mmap.mmap, layout: Layout, replacements: np.ndarray
 ) -> bytes:
@@ -312,6 +317,8 @@ def _gathered(
     kept_sizes = np.concatenate([cut_starts, [len(data)]]) - kept_starts
     out_starts = np.concatenate([[0], np.cumsum(kept_sizes[:-1] + widths)])
     kept_total = int(kept_sizes.sum())
+    if kept_total > _GATHER_LIMIT:  # index arrays of 8 bytes per kept byte: join instead
+        return _joined(data, layout)
     within = np.arange(kept_total) - np.repeat(np.cumsum(kept_sizes) - kept_sizes, kept_sizes)
     stream = np.empty(kept_total + int(widths.sum()), np.uint8)
     source = np.frombuffer(data, np.uint8)
