@@ -115,8 +115,9 @@ class GroundTruth:
     def labels(self, column: str = "all") -> np.ndarray:
         """Boolean ``(n_clips, n_classes)`` matrix of the labels in one column's subset.
 
-        Computed once per subset and kept (read-only): the bootstrap and the Trainer hook ask
-        for it many times. Scoring uses :meth:`labels_of` instead, which keeps nothing."""
+        Computed once per subset and kept (read-only): label-set scoring, the bootstrap and
+        the Trainer hook ask for it many times. Scoring a score model uses :meth:`labels_of`
+        instead, which keeps nothing."""
         cache = self.__dict__.setdefault("_labels_by_subset", {})
         if column not in cache:
             mask = _subset_mask(self.modality_codes, column)

@@ -125,21 +125,14 @@ class ModelPredictions:
         """
         class_names = tuple(class_names)
         inputs = {}
-        shared_ids: tuple[list[str], np.ndarray] | None = None
+        clip_ids = _SharedClipIds(source)
         for modality, per_clip in _checked_modalities(label_sets, source).items():
             if not isinstance(per_clip, Mapping):
                 raise PredictionError(
                     f"{source}: input {modality!r} must map video ids to label sets, got "
                     f"{type(per_clip).__name__}"
                 )
-            given_ids = list(per_clip.keys())
-            if shared_ids is not None and shared_ids[0] == given_ids:
-                video_ids = shared_ids[1]  # one array for all inputs lets them align once
-            else:
-                video_ids = np.asarray(
-                    checked_clip_ids(given_ids, source, f"input {modality!r}"), object
-                )
-                shared_ids = (given_ids, video_ids)
+            video_ids = clip_ids.of(list(per_clip.keys()), modality)
             inputs[modality] = _label_matrix(
                 video_ids, list(per_clip.values()), class_names, source, modality
             )
@@ -164,7 +157,7 @@ class ModelPredictions:
         """
         class_names = tuple(class_names)
         inputs = {}
-        shared_ids: tuple[list[Any], np.ndarray] | None = None
+        clip_ids = _SharedClipIds(source)
         for modality, given in _checked_modalities(scores, source).items():
             if isinstance(given, Mapping):
                 video_ids, rows = list(given.keys()), list(given.values())
@@ -175,12 +168,7 @@ class ModelPredictions:
                     f"{source}: input {modality!r} must be {{video_id: scores}} or a pair "
                     f"(video_ids, score matrix), got {type(given).__name__}"
                 )
-            given_ids = list(video_ids)
-            if shared_ids is not None and shared_ids[0] == given_ids:
-                ids = shared_ids[1]  # one array for all inputs lets them align once
-            else:
-                ids = np.asarray(checked_clip_ids(given_ids, source, f"input {modality!r}"), object)
-                shared_ids = (given_ids, ids)
+            ids = clip_ids.of(list(video_ids), modality)
             inputs[modality] = InputPredictions(
                 ids,
                 score_matrix(ids, rows, len(class_names), source, modality),
@@ -245,6 +233,23 @@ class ModelPredictions:
             if kind == "scores":
                 return cls.from_scores(per_modality, class_names, source)
             return cls.from_label_sets(per_modality, class_names, source)
+
+
+class _SharedClipIds:
+    """Each input's checked clip ids as an object array; inputs that name the same clips in
+    the same order get the same array, so that alignment matches them once."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._last: tuple[list[Any], np.ndarray] | None = None
+
+    def of(self, given_ids: list[Any], modality: str) -> np.ndarray:
+        if self._last is not None and self._last[0] == given_ids:
+            return self._last[1]
+        where = f"input {modality!r}"
+        ids = np.asarray(checked_clip_ids(given_ids, self._source, where), object)
+        self._last = (given_ids, ids)
+        return ids
 
 
 def _plain_dicts(values: list[Any]) -> list[Any]:

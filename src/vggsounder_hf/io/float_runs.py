@@ -304,8 +304,7 @@ def _gathered(
     """The rewritten stream by numpy gathers: the bytes before, between and after the cuts
     (lists and frame headers, in file order), each followed by its cut's replacement."""
     lists = layout.lists
-    inside = {entry[4] for entry in lists}
-    frames = np.array([position for position in layout.frames if position not in inside], int)
+    frames = np.array(_frames_outside_lists(layout), int)
     starts = np.fromiter(map(operator.itemgetter(0), lists), np.int64, len(lists))
     stops = np.fromiter(map(operator.itemgetter(3), lists), np.int64, len(lists)) + 1
     order = np.argsort(np.concatenate([starts, frames]), kind="stable")
@@ -332,9 +331,9 @@ def _gathered(
 
 
 def _joined(data: bytes | bytearray | mmap.mmap, layout: Layout) -> bytes:
-    """The rewritten stream by slicing and joining, for lists whose puts differ in length."""
-    inside = {entry[4] for entry in layout.lists}
-    cuts = [(position, position + 9, b"") for position in layout.frames if position not in inside]
+    """The rewritten stream by slicing and joining: for lists whose puts differ in length,
+    and for more structure than :data:`_GATHER_LIMIT`."""
+    cuts = [(position, position + 9, b"") for position in _frames_outside_lists(layout)]
     cuts += [
         (start, appends + 1, b"J" + index.to_bytes(4, "little") + b"Q" + put)
         for index, (start, put, _, appends, _) in enumerate(layout.lists)
@@ -346,3 +345,9 @@ def _joined(data: bytes | bytearray | mmap.mmap, layout: Layout) -> bytes:
         done = stop
     pieces.append(data[done:])
     return b"".join(pieces)
+
+
+def _frames_outside_lists(layout: Layout) -> list[int]:
+    """The frame headers to cut (one inside a list goes with the list's floats)."""
+    inside = {entry[4] for entry in layout.lists}
+    return [position for position in layout.frames if position not in inside]
